@@ -1,0 +1,11 @@
+//! ssbguard: a real-time 5G NR jamming detector.
+//!
+//! The crate is organised by the stage of the data's trip (see `ARCHITECTURE.md`):
+//! [`nr`] holds the 3GPP facts, [`io`] reads and writes recordings, [`synth`] makes
+//! scenarios with ground truth, [`rx`] finds and tracks cells, [`features`] turns each
+//! SSB into a feature vector and [`detect`] decides.
+
+pub mod io;
+pub mod nr;
+pub mod rng;
+pub mod synth;
