@@ -5,6 +5,7 @@
 //! scenarios with ground truth, [`rx`] finds and tracks cells, [`features`] turns each
 //! SSB into a feature vector and [`detect`] decides.
 
+pub mod dsp;
 pub mod io;
 pub mod nr;
 pub mod rng;

@@ -10,7 +10,7 @@ pub mod ofdm;
 pub mod sequences;
 
 pub use burst::{BurstConfig, SsbCase};
-pub use grid::{NullGroup, SsbGrid, SSB_SUBCARRIERS, SSB_SYMBOLS};
+pub use grid::{NullGroup, SSB_SUBCARRIERS, SSB_SYMBOLS, SsbGrid};
 pub use ofdm::{Numerology, OfdmDemodulator, OfdmModulator};
 pub use sequences::{pbch_dmrs, pss, sss};
 

@@ -204,7 +204,8 @@ impl OfdmDemodulator {
     ) {
         assert!(useful.len() == self.n_fft && out.len() <= self.n_fft);
         self.buf.copy_from_slice(useful);
-        self.fft.process_with_scratch(&mut self.buf, &mut self.scratch);
+        self.fft
+            .process_with_scratch(&mut self.buf, &mut self.scratch);
         let n = self.n_fft as isize;
         for (i, o) in out.iter_mut().enumerate() {
             let k = first_bin + i as isize;
@@ -238,7 +239,9 @@ mod tests {
         assert_eq!((n.n_fft, n.cp, n.cp_extra), (256, 18, 2));
         let n = Numerology::new(Scs::Khz15, 11.52e6).unwrap();
         assert_eq!((n.n_fft, n.cp, n.cp_extra), (768, 54, 6));
-        for fs in [3.84e6, 7.68e6, 11.52e6, 15.36e6, 23.04e6, 30.72e6, 46.08e6, 61.44e6] {
+        for fs in [
+            3.84e6, 7.68e6, 11.52e6, 15.36e6, 23.04e6, 30.72e6, 46.08e6, 61.44e6,
+        ] {
             for scs in [Scs::Khz15, Scs::Khz30] {
                 if let Ok(n) = Numerology::new(scs, fs) {
                     // A half frame is exactly 5 ms.
@@ -314,7 +317,12 @@ mod tests {
         m.modulate(&sc, 17, cp, &mut sym);
         let mut got = vec![Complex32::new(0.0, 0.0); 240];
         for backoff in [0, 5, 18] {
-            d.demodulate(&sym[cp - backoff..cp - backoff + n_fft], backoff, 17, &mut got);
+            d.demodulate(
+                &sym[cp - backoff..cp - backoff + n_fft],
+                backoff,
+                17,
+                &mut got,
+            );
             for (a, b) in got.iter().zip(&sc) {
                 assert!((a - b).norm() < 1e-4, "backoff {backoff}");
             }
