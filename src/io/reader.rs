@@ -181,12 +181,11 @@ impl IqReader {
                 return Err(self.read_error(e));
             }
             let block = &mut out[done..done + k];
-            self.datatype.decode(&self.buf[..bytes], block);
+            let (_, non_finite) = self.datatype.decode_flagged(&self.buf[..bytes], block);
             let first = self.position;
             self.position += k as u64;
-            if self.datatype.is_float()
-                && let Some(i) = first_non_finite(block)
-            {
+            if non_finite {
+                let i = first_non_finite(block).unwrap_or(0);
                 return Err(IoError::NonFinite {
                     path: self.data_path.clone(),
                     sample: first + i as u64,
