@@ -5,8 +5,11 @@
 //! scenarios with ground truth, [`rx`] finds and tracks cells, [`features`] turns each
 //! SSB into a feature vector and [`detect`] decides.
 
+pub mod detect;
 pub mod dsp;
+pub mod events;
 pub mod io;
 pub mod nr;
+pub mod pipeline;
 pub mod rng;
 pub mod synth;

@@ -1,0 +1,4 @@
+//! Decisions: the classical detector, the DT-DDNN cascade (tract) and the alert state
+//! machine.
+
+pub mod alert;
