@@ -13,3 +13,4 @@ pub mod nr;
 pub mod pipeline;
 pub mod rng;
 pub mod synth;
+pub mod rx;

@@ -82,7 +82,7 @@ impl Capture {
     pub fn header_bytes(&self) -> u64 {
         self.fields
             .get("core:header_bytes")
-            .and_then(Value::as_u64)
+            .and_then(as_count)
             .unwrap_or(0)
     }
 }
@@ -274,7 +274,7 @@ impl Meta {
     pub fn trailing_bytes(&self) -> u64 {
         self.global_fields
             .get("core:trailing_bytes")
-            .and_then(Value::as_u64)
+            .and_then(as_count)
             .unwrap_or(0)
     }
 
@@ -857,7 +857,7 @@ mod tests {
     fn lenient_where_harmless() {
         let text = json!({"global": {"core:datatype": "ci8_le", "core:sample_rate": 1,
             "core:version": "0.0.2", "core:num_channels": 1, "core:dataset": "x.bin"},
-            "captures": [{"core:sample_start": 0.0, "core:header_bytes": 16}],
+            "captures": [{"core:sample_start": 0.0, "core:header_bytes": 16.0}],
             "annotations": null})
         .to_string();
         let m = Meta::parse(&text).unwrap();

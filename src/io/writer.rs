@@ -63,7 +63,8 @@ impl SigMfWriter {
                 ),
             ));
         }
-        if !datatype.is_float() && !(scale.is_finite() && scale > 0.0) {
+        let scale_ok = scale.is_finite() && scale > 0.0;
+        if !datatype.is_float() && !scale_ok {
             return Err(IoError::invalid(
                 &data_path,
                 format!("scale {scale} is invalid for {datatype}: expected a finite number > 0"),

@@ -94,7 +94,7 @@ pub fn re_kind(pci: u16, l: usize, k: usize) -> ReKind {
         0 => ReKind::Null,
         2 if sync => ReKind::Sss,
         2 if (48..56).contains(&k) || (183..192).contains(&k) => ReKind::Null,
-        1 | 2 | 3 if k % 4 == v => ReKind::Dmrs,
+        1..=3 if k % 4 == v => ReKind::Dmrs,
         _ => ReKind::Pbch,
     }
 }
@@ -216,7 +216,7 @@ mod tests {
             .map(|(_, k)| k)
             .collect();
         assert_eq!(sym2.len(), 24);
-        assert!(sym2.iter().all(|&k| k < 48 || k >= 192));
+        assert!(sym2.iter().all(|&k| !(48..192).contains(&k)));
     }
 
     #[test]

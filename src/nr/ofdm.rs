@@ -44,7 +44,7 @@ impl Numerology {
             return Err(bad());
         }
         let n_fft = n.round() as usize;
-        if n_fft % 128 != 0 || n_fft == 0 {
+        if !n_fft.is_multiple_of(128) || n_fft == 0 {
             return Err(bad());
         }
         if n_fft < 256 {
@@ -67,7 +67,7 @@ impl Numerology {
     /// Cyclic prefix of symbol `l` (counted from any half-subframe boundary, e.g. from the
     /// start of a half frame).
     pub fn cp_len(&self, l: usize) -> usize {
-        if l % self.symbols_per_half_subframe() == 0 {
+        if l.is_multiple_of(self.symbols_per_half_subframe()) {
             self.cp + self.cp_extra
         } else {
             self.cp
@@ -158,8 +158,8 @@ impl OfdmModulator {
         for (o, &b) in out[cp..].iter_mut().zip(&self.buf) {
             *o = b * self.scale;
         }
-        for i in 0..cp {
-            out[i] = self.buf[n - cp + i] * self.scale;
+        for (o, &b) in out[..cp].iter_mut().zip(&self.buf[n - cp..]) {
+            *o = b * self.scale;
         }
     }
 }
@@ -300,8 +300,8 @@ mod tests {
             assert!((spec[b] - s).norm() < 1e-4);
         }
         // Unused bins are empty.
-        for b in 120..136 {
-            assert!(spec[b].norm() < 1e-4);
+        for s in &spec[120..136] {
+            assert!(s.norm() < 1e-4);
         }
     }
 

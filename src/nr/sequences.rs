@@ -103,7 +103,7 @@ mod tests {
     /// Direct transcription of the spec recursion with the spec's own register order,
     /// kept independent of `m_sequence` as an oracle.
     fn pss_oracle(n_id2: usize) -> Vec<i8> {
-        let mut x = vec![0u8; 127 + 7];
+        let mut x = [0u8; 127 + 7];
         // [x(6) x(5) x(4) x(3) x(2) x(1) x(0)] = [1 1 1 0 1 1 0]
         let spec = [1u8, 1, 1, 0, 1, 1, 0];
         for (j, &b) in spec.iter().enumerate() {
@@ -178,7 +178,7 @@ mod tests {
     fn gold_sequence_known_prefix() {
         // c_init = 0 leaves x2 ≡ 0 so c(n) = x1(n + 1600): check against a direct
         // simulation of x1 alone.
-        let mut x1 = vec![0u8; 1700];
+        let mut x1 = [0u8; 1700];
         x1[0] = 1;
         for n in 0..1700 - 31 {
             x1[n + 31] = (x1[n + 3] + x1[n]) % 2;

@@ -86,7 +86,7 @@ impl SsbSchedule {
 /// The signal a jammer emits before gating.
 pub enum Wave {
     /// Band-limited noise.
-    Noise(BandNoise),
+    Noise(Box<BandNoise>),
     /// Tones: (oscillator, complex amplitude).
     Tones(Vec<(Nco, Complex32)>),
     /// Linear sweep from `lo` to `hi` cycles/sample over `period` samples, amplitude `amp`.

@@ -285,13 +285,13 @@ impl Synth {
                     if frac <= 0.0 {
                         return Err(no_overlap);
                     }
-                    Wave::Noise(BandNoise::new(
+                    Wave::Noise(Box::new(BandNoise::new(
                         fs,
                         center,
                         bw,
                         (p_j / frac) as f32,
                         rng.clone(),
-                    ))
+                    )))
                 }
                 JammerKind::Tone => {
                     if !(band_lo..band_hi).contains(&center) {

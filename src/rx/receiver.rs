@@ -1,0 +1,737 @@
+//! Cell search and SSB tracking over a stream.
+//!
+//! Acquisition runs the streaming [`PssSearch`] on every sample until a cell is tracked,
+//! then only for a short window every `reacquire_every_s` to find new cells. Each PSS peak
+//! is confirmed by the SSS (PCI) and the DMRS (SSB index) in an extracted window. A new
+//! cell's SSB period is learned by probing +5, +10, +20, … ms after a seen SSB; once known,
+//! the receiver touches the stream only where SSBs are due (plus a cheap power monitor on
+//! every sample). Timing and CFO follow each found SSB; a cell is lost after
+//! `lost_after_misses` consecutive missed SSBs.
+//!
+//! Determinism: every piece of work (a PSS peak to confirm, an SSB occasion, a 20 ms
+//! no-cell window) is queued by the absolute sample where its window ends and processed in
+//! that order once the stream is `settle` samples past it, where `settle` covers the PSS
+//! search's latency. So the events do not depend on how the stream was cut into blocks.
+
+use std::collections::BTreeMap;
+
+use num_complex::Complex32;
+
+use super::pss_search::{Candidate, DEFAULT_THRESHOLD, PssPeak, PssSearch};
+use super::ring::SampleRing;
+use super::ssb::{CP_P, ExtractError, SSB_LEN_P, SsbDecoder, SsbExtractor, SsbObservation};
+use crate::nr::Scs;
+
+/// Receiver settings.
+#[derive(Clone, Debug)]
+pub struct ReceiverConfig {
+    /// Input sample rate.
+    pub sample_rate_hz: f64,
+    /// Input centre frequency, if known (for absolute SSB frequencies and L_max).
+    pub center_freq_hz: Option<f64>,
+    /// Frequencies to search.
+    pub candidates: Vec<Candidate>,
+    /// PSS detection threshold (ρ²).
+    pub pss_threshold: f32,
+    /// Re-run acquisition this often while tracking, s.
+    pub reacquire_every_s: f64,
+    /// Length of each re-acquisition, s.
+    pub reacquire_len_s: f64,
+    /// Consecutive missed SSBs before a cell is lost.
+    pub lost_after_misses: u32,
+    /// Stop acquisition after this long with no cell (0 = never). `cells` uses it.
+    pub search_limit_s: f64,
+}
+
+impl ReceiverConfig {
+    /// Defaults for a rate and candidate list.
+    pub fn new(
+        sample_rate_hz: f64,
+        center_freq_hz: Option<f64>,
+        candidates: Vec<Candidate>,
+    ) -> Self {
+        ReceiverConfig {
+            sample_rate_hz,
+            center_freq_hz,
+            candidates,
+            pss_threshold: DEFAULT_THRESHOLD,
+            reacquire_every_s: 5.0,
+            reacquire_len_s: 0.025,
+            lost_after_misses: 64,
+            search_limit_s: 0.0,
+        }
+    }
+}
+
+/// Facts about a tracked cell.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CellInfo {
+    /// Receiver-local id.
+    pub id: u32,
+    /// PCI.
+    pub pci: u16,
+    /// SCS.
+    pub scs: Scs,
+    /// SSB centre minus input centre (the searched candidate), Hz.
+    pub offset_hz: f64,
+    /// CFO estimate, Hz.
+    pub cfo_hz: f64,
+    /// First PSS symbol seen: first sample incl. CP (input rate).
+    pub first_sample: f64,
+    /// SSB indices seen.
+    pub ssb_indices: Vec<u8>,
+    /// Smoothed SNR, dB.
+    pub snr_db: f64,
+    /// SSB period once learned, ms.
+    pub period_ms: Option<u32>,
+}
+
+/// One SSB occasion.
+#[derive(Clone, Debug)]
+pub struct SsbReport {
+    /// Cell.
+    pub cell: CellInfo,
+    /// SSB index (from the DMRS; L_max-aware), if decoded.
+    pub ssb_index: Option<u8>,
+    /// First input sample of the SSB (CP of symbol 0), fractional.
+    pub start: f64,
+    /// SSB length, input samples.
+    pub len: f64,
+    /// Was the SSB there (SSS correlation above threshold)?
+    pub found: bool,
+    /// The decoded SSB (None if its window could not be cut: a gap in the stream).
+    pub obs: Option<SsbObservation>,
+    /// Wideband input power over the 20 ms before the SSB, dBFS.
+    pub band_power_db: f64,
+    /// Other cells tracked at the same frequency and SCS: (PCI, SNR dB).
+    pub neighbours: Vec<(u16, f64)>,
+}
+
+/// What the receiver reports.
+#[derive(Clone, Debug)]
+pub enum RxEvent {
+    /// A cell was acquired.
+    CellFound(CellInfo),
+    /// A cell was lost.
+    CellLost(CellInfo),
+    /// An SSB occasion of a tracked cell.
+    Ssb(Box<SsbReport>),
+    /// 20 ms of signal with no tracked cell.
+    NoCell {
+        /// First sample.
+        start: u64,
+        /// Length.
+        len: u64,
+        /// Wideband power, dBFS.
+        band_power_db: f64,
+    },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Work {
+    /// Confirm PSS peak #.
+    Peak(usize),
+    /// Occasion of (cell id, slot).
+    Occasion(u32, u8),
+    /// No-cell window #.
+    NoCell(u64),
+}
+
+struct Slot {
+    /// Predicted PSS useful-part start, input samples.
+    next: f64,
+    /// Last time it was found.
+    last_found: f64,
+    /// While the period is unknown: index into PROBES_MS of the pending probe.
+    probe: Option<usize>,
+}
+
+const PROBES_MS: [u32; 6] = [5, 10, 20, 40, 80, 160];
+
+struct Cell {
+    info: CellInfo,
+    n_id1: u16,
+    n_id2: u8,
+    cand: usize,
+    slots: BTreeMap<u8, Slot>,
+    misses: u32,
+    period_in: Option<f64>,
+}
+
+struct PerScs {
+    scs: Scs,
+    extractor: SsbExtractor,
+    decoder: SsbDecoder,
+}
+
+/// The receiver.
+pub struct Receiver {
+    cfg: ReceiverConfig,
+    ring: SampleRing,
+    search: PssSearch,
+    searching: bool,
+    search_started: u64,
+    next_reacq: u64,
+    peaks: Vec<PssPeak>,
+    peak_store: BTreeMap<usize, PssPeak>,
+    peak_seq: usize,
+    queue: BTreeMap<(i64, Work), ()>,
+    settle: u64,
+    scs_chain: Vec<PerScs>,
+    cells: Vec<Cell>,
+    next_id: u32,
+    win_in: Vec<Complex32>,
+    win_p: Vec<Complex32>,
+    /// Wideband power per 1 ms bin (ring of 64 bins) and the sample count per bin.
+    ms_len: u64,
+    bins: Vec<f64>,
+    cur_bin: u64,
+    cur_acc: f64,
+    nocell_len: u64,
+    next_nocell: u64,
+    end: u64,
+    l_max: u8,
+}
+
+/// Receiver errors.
+#[derive(Debug, thiserror::Error)]
+pub enum RxError {
+    /// Extraction cannot work at this rate.
+    #[error(transparent)]
+    Extract(#[from] ExtractError),
+    /// Nothing to search.
+    #[error("no candidate SSB frequency lies inside the captured band")]
+    NoCandidates,
+}
+
+impl Receiver {
+    /// Plans everything.
+    pub fn new(cfg: ReceiverConfig) -> Result<Self, RxError> {
+        if cfg.candidates.is_empty() {
+            return Err(RxError::NoCandidates);
+        }
+        let fs = cfg.sample_rate_hz;
+        let search = PssSearch::new(fs, &cfg.candidates, 0.5, 1.5, cfg.pss_threshold);
+        let mut scs_chain = Vec::new();
+        for c in &cfg.candidates {
+            if !scs_chain.iter().any(|p: &PerScs| p.scs == c.scs) {
+                scs_chain.push(PerScs {
+                    scs: c.scs,
+                    extractor: SsbExtractor::new(fs, c.scs)?,
+                    decoder: SsbDecoder::new(c.scs),
+                });
+            }
+        }
+        let max_win = scs_chain
+            .iter()
+            .map(|p| p.extractor.len_in())
+            .max()
+            .unwrap_or(0);
+        let settle = (search.latency() + search.hop()) as u64;
+        let ring = SampleRing::new(4 * (max_win + settle as usize) + (fs * 0.002) as usize);
+        let ms_len = (fs * 1e-3).round().max(1.0) as u64;
+        let l_max = match cfg.center_freq_hz {
+            Some(f) if f < 3.0e9 => 4,
+            _ => 8,
+        };
+        Ok(Receiver {
+            nocell_len: 20 * ms_len,
+            next_nocell: 20 * ms_len,
+            ring,
+            search,
+            searching: true,
+            search_started: 0,
+            next_reacq: u64::MAX,
+            peaks: Vec::new(),
+            peak_store: BTreeMap::new(),
+            peak_seq: 0,
+            queue: BTreeMap::new(),
+            settle,
+            scs_chain,
+            cells: Vec::new(),
+            next_id: 0,
+            win_in: Vec::new(),
+            win_p: Vec::new(),
+            ms_len,
+            bins: vec![0.0; 64],
+            cur_bin: 0,
+            cur_acc: 0.0,
+            end: 0,
+            l_max,
+            cfg,
+        })
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &ReceiverConfig {
+        &self.cfg
+    }
+
+    /// Cells tracked now.
+    pub fn cells(&self) -> Vec<CellInfo> {
+        self.cells.iter().map(|c| c.info.clone()).collect()
+    }
+
+    /// Is acquisition running now?
+    pub fn searching(&self) -> bool {
+        self.searching
+    }
+
+    fn chain(&mut self, scs: Scs) -> &mut PerScs {
+        let i = self
+            .scs_chain
+            .iter()
+            .position(|p| p.scs == scs)
+            .unwrap_or(0);
+        &mut self.scs_chain[i]
+    }
+
+    fn window_end(&self, scs: Scs, pss_t: f64) -> i64 {
+        let (a, len) = self.window_start(scs, pss_t);
+        a + len as i64
+    }
+
+    /// (first input sample, length) of the window that holds the SSB whose PSS useful
+    /// part starts at `pss_t`.
+    fn window_start(&self, scs: Scs, pss_t: f64) -> (i64, usize) {
+        let i = self
+            .scs_chain
+            .iter()
+            .position(|p| p.scs == scs)
+            .unwrap_or(0);
+        let ex = &self.scs_chain[i].extractor;
+        let pre = (ex.len_out() - SSB_LEN_P) as f64 / 2.0;
+        ((pss_t - pre * ex.ratio()).floor() as i64, ex.len_in())
+    }
+
+    /// Feeds samples from absolute index `first`; appends events to `out`.
+    pub fn push(&mut self, first: u64, samples: &[Complex32], out: &mut Vec<RxEvent>) {
+        let gap = first != self.end;
+        if gap && self.end != 0 {
+            self.peaks.clear();
+            self.search.reset(&mut self.peaks);
+            self.peaks.clear();
+            self.cur_acc = 0.0;
+        }
+        if gap {
+            self.cur_bin = first / self.ms_len;
+            // Skip no-cell windows that the gap covers.
+            self.next_nocell = self
+                .next_nocell
+                .max((first / self.nocell_len + 1) * self.nocell_len);
+        }
+        self.ring.push(first, samples);
+        self.monitor(first, samples);
+        self.end = first + samples.len() as u64;
+        if self.searching {
+            self.search.push(first, samples, &mut self.peaks);
+        }
+        for p in std::mem::take(&mut self.peaks) {
+            let scs = self.cfg.candidates[p.candidate].scs;
+            let end = self.window_end(scs, p.sample);
+            let id = self.peak_seq;
+            self.peak_seq += 1;
+            self.peak_store.insert(id, p);
+            self.queue.insert((end, Work::Peak(id)), ());
+        }
+        while self.next_nocell <= self.end {
+            self.queue.insert(
+                (self.next_nocell as i64, Work::NoCell(self.next_nocell)),
+                (),
+            );
+            self.next_nocell += self.nocell_len;
+        }
+        self.run_queue(out);
+        self.schedule_search(out);
+    }
+
+    /// Processes everything left (end of a recording).
+    pub fn finish(&mut self, out: &mut Vec<RxEvent>) {
+        self.search.flush(&mut self.peaks);
+        for p in std::mem::take(&mut self.peaks) {
+            let scs = self.cfg.candidates[p.candidate].scs;
+            let end = self.window_end(scs, p.sample);
+            let id = self.peak_seq;
+            self.peak_seq += 1;
+            self.peak_store.insert(id, p);
+            self.queue.insert((end, Work::Peak(id)), ());
+        }
+        self.settle = 0;
+        self.run_queue(out);
+        // Work whose window never arrived is dropped: those SSBs are not in the input.
+        self.queue.clear();
+    }
+
+    fn schedule_search(&mut self, _out: &mut [RxEvent]) {
+        let fs = self.cfg.sample_rate_hz;
+        if self.searching {
+            let tracking = !self.cells.is_empty();
+            let ran = self.end.saturating_sub(self.search_started);
+            let stop_reacq = tracking && ran as f64 >= self.cfg.reacquire_len_s * fs;
+            let stop_limit = self.cfg.search_limit_s > 0.0
+                && ran as f64 >= self.cfg.search_limit_s * fs
+                && !tracking;
+            if stop_reacq || stop_limit {
+                self.searching = false;
+                self.search.reset(&mut self.peaks);
+                // Peaks still held are confirmed normally.
+                for p in std::mem::take(&mut self.peaks) {
+                    let scs = self.cfg.candidates[p.candidate].scs;
+                    let end = self.window_end(scs, p.sample);
+                    let id = self.peak_seq;
+                    self.peak_seq += 1;
+                    self.peak_store.insert(id, p);
+                    self.queue.insert((end, Work::Peak(id)), ());
+                }
+                self.next_reacq = if stop_limit {
+                    u64::MAX
+                } else {
+                    self.end + (self.cfg.reacquire_every_s * fs) as u64
+                };
+            }
+        } else if self.end >= self.next_reacq
+            || (self.cells.is_empty() && self.next_reacq != u64::MAX)
+        {
+            self.searching = true;
+            self.search_started = self.end;
+        }
+    }
+
+    fn monitor(&mut self, first: u64, samples: &[Complex32]) {
+        let mut n = first;
+        let mut i = 0;
+        while i < samples.len() {
+            let bin = n / self.ms_len;
+            let bin_end = (bin + 1) * self.ms_len;
+            let take = ((bin_end - n) as usize).min(samples.len() - i);
+            let s: f64 = samples[i..i + take]
+                .iter()
+                .map(|c| c.norm_sqr() as f64)
+                .sum();
+            if bin != self.cur_bin {
+                self.cur_bin = bin;
+                self.cur_acc = 0.0;
+            }
+            self.cur_acc += s;
+            let k = (bin % self.bins.len() as u64) as usize;
+            self.bins[k] = self.cur_acc / self.ms_len as f64;
+            n += take as u64;
+            i += take;
+        }
+    }
+
+    /// Mean wideband power (dBFS) over the `ms` complete 1 ms bins ending before `t`.
+    fn band_power_db(&self, t: u64, ms: u64) -> f64 {
+        let last = t / self.ms_len;
+        let ms = ms.min(self.bins.len() as u64 - 2).min(last);
+        if ms == 0 {
+            return -200.0;
+        }
+        let mut acc = 0.0;
+        for b in last - ms..last {
+            acc += self.bins[(b % self.bins.len() as u64) as usize];
+        }
+        crate::dsp::db(acc / ms as f64)
+    }
+
+    fn run_queue(&mut self, out: &mut Vec<RxEvent>) {
+        while let Some((&(end, work), _)) = self.queue.iter().next() {
+            if end + self.settle as i64 > self.end as i64 {
+                break;
+            }
+            self.queue.remove(&(end, work));
+            match work {
+                Work::Peak(id) => {
+                    if let Some(p) = self.peak_store.remove(&id) {
+                        self.confirm_peak(p, out);
+                    }
+                }
+                Work::Occasion(cell, slot) => self.occasion(cell, slot, out),
+                Work::NoCell(at) => {
+                    if self.cells.is_empty() {
+                        out.push(RxEvent::NoCell {
+                            start: at - self.nocell_len,
+                            len: self.nocell_len,
+                            band_power_db: self.band_power_db(at, 20),
+                        });
+                    }
+                }
+            }
+        }
+    }
+
+    /// Cuts and decodes the window for a PSS at `pss_t`.
+    fn decode_at(
+        &mut self,
+        scs: Scs,
+        offset_hz: f64,
+        pss_t: f64,
+        radius_in: f64,
+        n_id2: u8,
+        known_n1: Option<u16>,
+    ) -> Option<(SsbObservation, f64)> {
+        let (a, len) = self.window_start(scs, pss_t);
+        self.win_in.resize(len, Complex32::new(0.0, 0.0));
+        if !self.ring.copy_to(a, &mut self.win_in) {
+            return None;
+        }
+        let win_in = std::mem::take(&mut self.win_in);
+        let mut win_p = std::mem::take(&mut self.win_p);
+        let ch = self.chain(scs);
+        win_p.resize(ch.extractor.len_out(), Complex32::new(0.0, 0.0));
+        ch.extractor
+            .extract(&win_in, a as u64, offset_hz, &mut win_p);
+        let ratio = ch.extractor.ratio();
+        let expect = (pss_t - a as f64) / ratio;
+        let radius = (radius_in / ratio).ceil() as usize + 2;
+        let obs = ch
+            .decoder
+            .decode(&mut win_p, expect, radius, n_id2, known_n1);
+        self.win_in = win_in;
+        self.win_p = win_p;
+        obs.map(|o| {
+            let t = a as f64 + o.pss_pos_p * ratio;
+            (o, t)
+        })
+    }
+
+    fn ssb_index(&self, ibar: u8) -> u8 {
+        if self.l_max == 4 { ibar & 3 } else { ibar }
+    }
+
+    fn confirm_peak(&mut self, p: PssPeak, out: &mut Vec<RxEvent>) {
+        let cand = self.cfg.candidates[p.candidate];
+        let ratio = self.chain(cand.scs).extractor.ratio();
+        // Already tracked at this time? (re-acquisition sees known cells again)
+        let tol = 8.0 * ratio + 64.0;
+        for c in &self.cells {
+            if c.cand == p.candidate
+                && c.n_id2 == p.n_id2
+                && c.slots.values().any(|s| {
+                    let per = c.period_in.unwrap_or(0.0);
+                    let d = p.sample - s.next;
+                    d.abs() < tol
+                        || (per > 0.0 && (d.rem_euclid(per) < tol || per - d.rem_euclid(per) < tol))
+                })
+            {
+                return;
+            }
+        }
+        let radius = self.search_step(p.candidate) + 2.0 * ratio;
+        let Some((obs, t)) = self.decode_at(
+            cand.scs,
+            cand.offset_hz + p.cfo_hz,
+            p.sample,
+            radius,
+            p.n_id2,
+            None,
+        ) else {
+            return;
+        };
+        let (Some(pci), Some(ibar)) = (obs.pci(), obs.i_ssb_bar) else {
+            return;
+        };
+        let cfo = p.cfo_hz + obs.cfo_hz;
+        let idx = self.ssb_index(ibar);
+        let existing = self
+            .cells
+            .iter()
+            .position(|c| c.info.pci == pci && c.cand == p.candidate);
+        let fs = self.cfg.sample_rate_hz;
+        let start = t - CP_P as f64 * ratio;
+        let ci = match existing {
+            Some(ci) => ci,
+            None => {
+                let id = self.next_id;
+                self.next_id += 1;
+                let info = CellInfo {
+                    id,
+                    pci,
+                    scs: cand.scs,
+                    offset_hz: cand.offset_hz,
+                    cfo_hz: cfo,
+                    first_sample: start,
+                    ssb_indices: vec![],
+                    snr_db: obs.snr_db,
+                    period_ms: None,
+                };
+                self.cells.push(Cell {
+                    info,
+                    n_id1: obs.n_id1.unwrap_or(0),
+                    n_id2: p.n_id2,
+                    cand: p.candidate,
+                    slots: BTreeMap::new(),
+                    misses: 0,
+                    period_in: None,
+                });
+                self.cells.len() - 1
+            }
+        };
+        let new_cell = existing.is_none();
+        let cell = &mut self.cells[ci];
+        if !cell.info.ssb_indices.contains(&idx) {
+            cell.info.ssb_indices.push(idx);
+            cell.info.ssb_indices.sort_unstable();
+        }
+        if cell.slots.contains_key(&idx) {
+            return;
+        }
+        let (next, probe) = match cell.period_in {
+            Some(per) => (t + per, None),
+            None => (t + PROBES_MS[0] as f64 * 1e-3 * fs, Some(0)),
+        };
+        cell.slots.insert(
+            idx,
+            Slot {
+                next,
+                last_found: t,
+                probe,
+            },
+        );
+        let id = cell.info.id;
+        let info = cell.info.clone();
+        if new_cell {
+            out.push(RxEvent::CellFound(info.clone()));
+        }
+        // The SSB that found the cell is an occasion too.
+        let report = SsbReport {
+            neighbours: self.neighbours(id),
+            cell: info,
+            ssb_index: Some(idx),
+            start,
+            len: SSB_LEN_P as f64 * ratio,
+            found: true,
+            band_power_db: self.band_power_db(start.max(0.0) as u64, 20),
+            obs: Some(obs),
+        };
+        out.push(RxEvent::Ssb(Box::new(report)));
+        let end = self.window_end(cand.scs, next);
+        self.queue.insert((end, Work::Occasion(id, idx)), ());
+    }
+
+    fn search_step(&self, cand: usize) -> f64 {
+        let _ = cand;
+        // Lag step of the search output is ≤ n_in / n_small; 8 input samples bounds it for
+        // every rate we plan (n_small ≥ n_in/8).
+        8.0
+    }
+
+    fn neighbours(&self, id: u32) -> Vec<(u16, f64)> {
+        let Some(me) = self.cells.iter().find(|c| c.info.id == id) else {
+            return vec![];
+        };
+        self.cells
+            .iter()
+            .filter(|c| c.info.id != id && c.cand == me.cand)
+            .map(|c| (c.info.pci, c.info.snr_db))
+            .collect()
+    }
+
+    fn occasion(&mut self, id: u32, slot: u8, out: &mut Vec<RxEvent>) {
+        let Some(ci) = self.cells.iter().position(|c| c.info.id == id) else {
+            return;
+        };
+        let fs = self.cfg.sample_rate_hz;
+        let (scs, offset, cfo, n_id2, n_id1, t_pred, probe) = {
+            let c = &self.cells[ci];
+            let Some(s) = c.slots.get(&slot) else { return };
+            (
+                c.info.scs,
+                c.info.offset_hz,
+                c.info.cfo_hz,
+                c.n_id2,
+                c.n_id1,
+                s.next,
+                s.probe,
+            )
+        };
+        let ratio = self.chain(scs).extractor.ratio();
+        let decoded = self.decode_at(scs, offset + cfo, t_pred, 3.0 * ratio, n_id2, Some(n_id1));
+        let found = decoded
+            .as_ref()
+            .is_some_and(|(o, _)| o.sss_rho2 >= super::ssb::SSS_THRESHOLD);
+        let l_max = self.l_max;
+        let cell = &mut self.cells[ci];
+        let Some(s) = cell.slots.get_mut(&slot) else {
+            return;
+        };
+        let t_meas = match (&decoded, found) {
+            (Some((_, t)), true) => *t,
+            _ => t_pred,
+        };
+        let mut emit = true;
+        match probe {
+            Some(k) => {
+                if found {
+                    let per = PROBES_MS[k] as f64 * 1e-3 * fs;
+                    cell.period_in = Some(per);
+                    cell.info.period_ms = Some(PROBES_MS[k]);
+                    s.probe = None;
+                    s.next = t_meas + per;
+                    s.last_found = t_meas;
+                } else if k + 1 < PROBES_MS.len() {
+                    // Not there: this was not an occasion, try the next period.
+                    emit = false;
+                    s.probe = Some(k + 1);
+                    s.next = s.last_found + PROBES_MS[k + 1] as f64 * 1e-3 * fs;
+                } else {
+                    emit = false;
+                    cell.slots.remove(&slot);
+                }
+            }
+            None => {
+                let per = cell.period_in.unwrap_or(20e-3 * fs);
+                s.next = t_meas + per;
+                if found {
+                    s.last_found = t_meas;
+                }
+            }
+        }
+        if found {
+            cell.misses = 0;
+            if let Some((o, _)) = &decoded {
+                cell.info.cfo_hz += 0.5 * o.cfo_hz;
+                cell.info.snr_db = 0.8 * cell.info.snr_db + 0.2 * o.snr_db;
+            }
+        } else if emit {
+            cell.misses += 1;
+        }
+        let lost = cell.misses >= self.cfg.lost_after_misses || cell.slots.is_empty();
+        let next = cell.slots.get(&slot).map(|s| s.next);
+        let info = cell.info.clone();
+        if emit {
+            let idx = decoded
+                .as_ref()
+                .filter(|_| found)
+                .and_then(|(o, _)| o.i_ssb_bar)
+                .map(|b| if l_max == 4 { b & 3 } else { b })
+                .or(Some(slot));
+            let start = t_meas - CP_P as f64 * ratio;
+            out.push(RxEvent::Ssb(Box::new(SsbReport {
+                neighbours: self.neighbours(id),
+                cell: info.clone(),
+                ssb_index: idx,
+                start,
+                len: SSB_LEN_P as f64 * ratio,
+                found,
+                band_power_db: self.band_power_db(start.max(0.0) as u64, 20),
+                obs: decoded.map(|(o, _)| o),
+            })));
+        }
+        if lost {
+            self.cells.remove(ci);
+            out.push(RxEvent::CellLost(info));
+            if self.cells.is_empty() {
+                self.searching = true;
+                self.search_started = self.end;
+                self.search.reset(&mut self.peaks);
+                self.peaks.clear();
+            }
+            return;
+        }
+        if let Some(n) = next {
+            let end = self.window_end(scs, n);
+            self.queue.insert((end, Work::Occasion(id, slot)), ());
+        }
+    }
+}
