@@ -8,6 +8,7 @@
 pub mod detect;
 pub mod dsp;
 pub mod events;
+pub mod features;
 pub mod io;
 pub mod nr;
 pub mod pipeline;

@@ -6,7 +6,14 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use ssbguard::io::{EXIT_OTHER, EXIT_USAGE};
+use std::io::Write;
+
+use num_complex::Complex32;
+use ssbguard::detect::alert::AlertConfig;
+use ssbguard::events::{CellState, Event};
+use ssbguard::io::{DataType, EXIT_OTHER, EXIT_USAGE, IqReader, RawFormat};
+use ssbguard::nr::Scs;
+use ssbguard::pipeline::{DetectorKind, Pipeline, PipelineConfig, PipelineError, SsbLocation};
 use ssbguard::synth::{Scenario, SynthError, write_sigmf};
 
 #[derive(Parser)]
@@ -20,8 +27,64 @@ struct Cli {
     cmd: Cmd,
 }
 
+/// How a recording is opened and where its SSB is (every file verb takes these).
+#[derive(clap::Args, Clone)]
+struct FileArgs {
+    /// SigMF recording (X.sigmf-meta, X.sigmf-data or the stem X) or a raw file with --format.
+    file: PathBuf,
+    /// Raw sample format: cf32, ci16, ci8, cu8 (little endian). Needs --rate.
+    #[arg(long)]
+    format: Option<String>,
+    /// Raw sample rate, Hz.
+    #[arg(long)]
+    rate: Option<f64>,
+    /// Recording centre frequency, Hz (raw files; overrides SigMF).
+    #[arg(long)]
+    center_freq: Option<f64>,
+    /// Absolute SSB centre frequency, Hz (needs the centre frequency).
+    #[arg(long, conflicts_with = "ssb_offset")]
+    ssb_freq: Option<f64>,
+    /// SSB centre minus recording centre, Hz.
+    #[arg(long, allow_hyphen_values = true)]
+    ssb_offset: Option<f64>,
+    /// Subcarrier spacing, kHz (15 or 30). Default: try both.
+    #[arg(long)]
+    scs: Option<u32>,
+}
+
 #[derive(Subcommand)]
 enum Cmd {
+    /// Run the detection pipeline over a recording and print JSON lines (CONTRACTS §2).
+    Replay {
+        #[command(flatten)]
+        input: FileArgs,
+        /// Detector: classic (the DNN cascade arrives with the models).
+        #[arg(long, default_value = "classic")]
+        detector: String,
+        /// fast (as fast as possible) or realtime (paced to the sample rate).
+        #[arg(long, default_value = "fast")]
+        pace: String,
+        /// Attach the feature vector to each decision.
+        #[arg(long)]
+        features: bool,
+        /// Raise after K of the last N jammed decisions.
+        #[arg(long, default_value_t = 3)]
+        raise_k: u32,
+        /// Window N for raising.
+        #[arg(long, default_value_t = 4)]
+        raise_n: u32,
+        /// Clear after M consecutive clean decisions.
+        #[arg(long, default_value_t = 8)]
+        clear_m: u32,
+    },
+    /// Blind cell search: one JSON line per cell found.
+    Cells {
+        #[command(flatten)]
+        input: FileArgs,
+        /// Search at most this much of the recording, s.
+        #[arg(long, default_value_t = 0.05)]
+        max_seconds: f64,
+    },
     /// Render a scenario (TOML) to PREFIX.sigmf-meta + PREFIX.sigmf-data with ground truth.
     Synth {
         /// Scenario file (see config/scenarios/README.md).
@@ -90,6 +153,210 @@ fn synth(scenario: PathBuf, out: PathBuf, seed: Option<u64>) -> Result<(), Failu
     }
 }
 
+fn open_input(a: &FileArgs) -> Result<(IqReader, PipelineConfig), Failure> {
+    let raw = match (&a.format, a.rate) {
+        (Some(f), Some(rate)) => {
+            let datatype: DataType = f
+                .parse()
+                .map_err(|e| Failure::new(EXIT_USAGE, format!("--format: {e}")))?;
+            Some(RawFormat {
+                datatype,
+                sample_rate_hz: rate,
+                center_freq_hz: a.center_freq,
+            })
+        }
+        (Some(_), None) => return Err(Failure::new(EXIT_USAGE, "--format needs --rate")),
+        (None, Some(_)) => {
+            return Err(Failure::new(
+                EXIT_USAGE,
+                "--rate needs --format (SigMF files carry their rate)",
+            ));
+        }
+        (None, None) => None,
+    };
+    let reader = IqReader::open(&a.file, raw.as_ref())
+        .map_err(|e| Failure::new(e.exit_code(), e.to_string()))?;
+    let center = a.center_freq.or(reader.center_freq_hz());
+    let scs = match a.scs {
+        None => None,
+        Some(k) => Some(
+            Scs::from_khz(k)
+                .ok_or_else(|| Failure::new(EXIT_USAGE, format!("--scs {k}: must be 15 or 30")))?,
+        ),
+    };
+    let ssb = match (a.ssb_freq, a.ssb_offset) {
+        (Some(f), _) => {
+            let c = center.ok_or_else(|| {
+                Failure::new(
+                    EXIT_USAGE,
+                    "--ssb-freq needs the recording's centre frequency (--center-freq)",
+                )
+            })?;
+            SsbLocation::Given {
+                offset_hz: f - c,
+                scs,
+            }
+        }
+        (None, Some(o)) => SsbLocation::Given { offset_hz: o, scs },
+        (None, None) => SsbLocation::Raster { scs },
+    };
+    let cfg = PipelineConfig {
+        sample_rate_hz: reader.sample_rate_hz(),
+        center_freq_hz: center,
+        ssb,
+        detector: DetectorKind::Classic,
+        alert: AlertConfig::default(),
+        emit_features: false,
+    };
+    Ok((reader, cfg))
+}
+
+fn pipeline_failure(e: PipelineError) -> Failure {
+    Failure::new(EXIT_USAGE, e.to_string())
+}
+
+#[allow(clippy::too_many_arguments)]
+fn replay(
+    input: FileArgs,
+    detector: String,
+    pace: String,
+    features: bool,
+    raise_k: u32,
+    raise_n: u32,
+    clear_m: u32,
+) -> Result<(), Failure> {
+    if detector != "classic" {
+        return Err(Failure::new(
+            EXIT_USAGE,
+            format!("--detector {detector}: only 'classic' is available until the models land"),
+        ));
+    }
+    let realtime = match pace.as_str() {
+        "fast" => false,
+        "realtime" => true,
+        p => {
+            return Err(Failure::new(
+                EXIT_USAGE,
+                format!("--pace {p}: use fast or realtime"),
+            ));
+        }
+    };
+    let (mut reader, mut cfg) = open_input(&input)?;
+    cfg.emit_features = features;
+    cfg.alert = AlertConfig {
+        raise_k,
+        raise_n,
+        clear_m,
+    };
+    let fs = cfg.sample_rate_hz;
+    let mut pipe = Pipeline::new(cfg).map_err(pipeline_failure)?;
+    let stdout = std::io::stdout();
+    let mut w = std::io::BufWriter::new(stdout.lock());
+    let mut buf = vec![Complex32::new(0.0, 0.0); 1 << 15];
+    let mut events = Vec::new();
+    let (mut pos, mut decisions, mut jammed, mut alerts) = (0u64, 0u64, 0u64, 0u64);
+    let t0 = std::time::Instant::now();
+    let mut write = |events: &mut Vec<Event>,
+                     w: &mut std::io::BufWriter<std::io::StdoutLock>|
+     -> Result<(), Failure> {
+        for e in events.drain(..) {
+            match &e {
+                Event::Decision(d) => {
+                    decisions += 1;
+                    jammed += d.jammed as u64;
+                }
+                Event::Alert(_) => alerts += 1,
+                Event::Cell(_) => {}
+            }
+            writeln!(w, "{}", e.to_json())
+                .map_err(|e| Failure::new(EXIT_OTHER, format!("stdout: {e}")))?;
+        }
+        Ok(())
+    };
+    loop {
+        let n = reader
+            .read(&mut buf)
+            .map_err(|e| Failure::new(e.exit_code(), e.to_string()))?;
+        if n == 0 {
+            break;
+        }
+        pipe.push(pos, &buf[..n], &mut events);
+        pos += n as u64;
+        write(&mut events, &mut w)?;
+        if realtime {
+            let due = std::time::Duration::from_secs_f64(pos as f64 / fs);
+            let el = t0.elapsed();
+            if due > el {
+                w.flush()
+                    .map_err(|e| Failure::new(EXIT_OTHER, format!("stdout: {e}")))?;
+                std::thread::sleep(due - el);
+            }
+        }
+    }
+    pipe.finish(&mut events);
+    write(&mut events, &mut w)?;
+    let wall = t0.elapsed().as_secs_f64();
+    let summary = serde_json::json!({
+        "type": "summary",
+        "samples": pos,
+        "decisions": decisions,
+        "jammed": jammed,
+        "alerts": alerts,
+        "discontinuities": pipe.status().discontinuities,
+        "wall_s": (wall * 1e4).round() / 1e4,
+        "realtime_factor": ((pos as f64 / fs) / wall.max(1e-9) * 100.0).round() / 100.0,
+    });
+    writeln!(w, "{summary}").map_err(|e| Failure::new(EXIT_OTHER, format!("stdout: {e}")))?;
+    Ok(())
+}
+
+fn cells(input: FileArgs, max_seconds: f64) -> Result<(), Failure> {
+    let (mut reader, cfg) = open_input(&input)?;
+    let fs = cfg.sample_rate_hz;
+    let mut pipe = Pipeline::new(cfg).map_err(pipeline_failure)?;
+    let limit = (max_seconds.max(0.0) * fs) as u64 + 1;
+    let mut buf = vec![Complex32::new(0.0, 0.0); 1 << 15];
+    let mut events = Vec::new();
+    let mut pos = 0u64;
+    let mut found: Vec<ssbguard::events::CellEvent> = Vec::new();
+    let mut note = |events: &mut Vec<Event>| {
+        for e in events.drain(..) {
+            if let Event::Cell(c) = e
+                && c.event == CellState::Found
+                && !found
+                    .iter()
+                    .any(|f| f.pci == c.pci && f.ssb_offset_hz == c.ssb_offset_hz)
+            {
+                found.push(c);
+            }
+        }
+    };
+    while pos < limit {
+        let want = ((limit - pos) as usize).min(buf.len());
+        let n = reader
+            .read(&mut buf[..want])
+            .map_err(|e| Failure::new(e.exit_code(), e.to_string()))?;
+        if n == 0 {
+            break;
+        }
+        pipe.push(pos, &buf[..n], &mut events);
+        pos += n as u64;
+        note(&mut events);
+    }
+    pipe.finish(&mut events);
+    note(&mut events);
+    // Final facts (SSB indices and SNR grow while tracking).
+    let status = pipe.status().cells.clone();
+    for mut c in found {
+        if let Some(s) = status.iter().find(|s| s.pci == c.pci) {
+            c.snr_db = (s.snr_db * 100.0).round() / 100.0;
+            c.cfo_hz = (s.cfo_hz * 10.0).round() / 10.0;
+        }
+        println!("{}", Event::Cell(c).to_json());
+    }
+    Ok(())
+}
+
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(c) => c,
@@ -105,6 +372,16 @@ fn main() -> ExitCode {
             out,
             seed,
         } => synth(scenario, out, seed),
+        Cmd::Replay {
+            input,
+            detector,
+            pace,
+            features,
+            raise_k,
+            raise_n,
+            clear_m,
+        } => replay(input, detector, pace, features, raise_k, raise_n, clear_m),
+        Cmd::Cells { input, max_seconds } => cells(input, max_seconds),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -2,11 +2,21 @@
 //! (cell search, tracking, SSB extraction) → features → detector → alert state machine.
 //! Push blocks of samples with their absolute index; collect [`Event`]s.
 
+use std::collections::HashMap;
+
 use num_complex::Complex32;
 
-use crate::detect::alert::AlertConfig;
-use crate::events::Event;
+use crate::detect::alert::{AlertBank, AlertConfig};
+use crate::detect::classic;
+use crate::events::{CellEvent, CellState, Decision, Event};
+use crate::features::{
+    self,
+    baseline::{Baseline, BaselineTracker},
+};
 use crate::nr::Scs;
+use crate::rx::pss_search::Candidate;
+use crate::rx::raster::raster_in_band;
+use crate::rx::receiver::{CellInfo, Receiver, ReceiverConfig, RxEvent};
 
 /// Where the SSB is.
 #[derive(Clone, Debug, PartialEq)]
@@ -115,21 +125,108 @@ pub struct PipelineStatus {
     pub cells: Vec<CellStatus>,
 }
 
+/// Calibration SSBs before the site baseline is trusted.
+pub const CALIBRATION_SSBS: usize = 16;
+/// Baseline follow step on clean SSBs.
+pub const BASELINE_STEP: f32 = 0.01;
+
 /// The pipeline.
 pub struct Pipeline {
     cfg: PipelineConfig,
+    rx: Receiver,
     next_sample: u64,
     status: PipelineStatus,
+    baselines: HashMap<u32, BaselineTracker>,
+    /// Band-power statistics of the last calibrated cell, for no-cell windows.
+    band_base: Option<(f32, f32)>,
+    alerts: AlertBank,
+    rx_events: Vec<RxEvent>,
+    saved_baseline: Option<Baseline>,
+}
+
+fn candidates(cfg: &PipelineConfig) -> Result<Vec<Candidate>, PipelineError> {
+    let both = [Scs::Khz30, Scs::Khz15];
+    let fs = cfg.sample_rate_hz;
+    match &cfg.ssb {
+        SsbLocation::Given { offset_hz, scs } => {
+            let list: Vec<Scs> = scs.map(|s| vec![s]).unwrap_or_else(|| both.to_vec());
+            let mut out = Vec::new();
+            for s in list {
+                let half = fs / 2.0 - 120.0 * s.hz();
+                if offset_hz.abs() > half {
+                    return Err(PipelineError::OutOfBand {
+                        offset_hz: *offset_hz,
+                        half_band_hz: half.max(0.0),
+                    });
+                }
+                out.push(Candidate {
+                    offset_hz: *offset_hz,
+                    scs: s,
+                });
+            }
+            Ok(out)
+        }
+        SsbLocation::Raster { scs } => {
+            let center = cfg.center_freq_hz.ok_or(PipelineError::NoCenterFrequency)?;
+            let list: Vec<Scs> = scs.map(|s| vec![s]).unwrap_or_else(|| both.to_vec());
+            let mut out = Vec::new();
+            for s in list {
+                for f in raster_in_band(center, 0.9 * fs, s.hz()) {
+                    out.push(Candidate {
+                        offset_hz: f - center,
+                        scs: s,
+                    });
+                }
+            }
+            Ok(out)
+        }
+    }
 }
 
 impl Pipeline {
     /// Validates the configuration and plans every FFT.
     pub fn new(cfg: PipelineConfig) -> Result<Pipeline, PipelineError> {
+        let fs = cfg.sample_rate_hz;
+        if !(fs.is_finite() && fs >= 1.0e6) {
+            return Err(PipelineError::SampleRate {
+                sample_rate_hz: fs,
+                reason: "must be at least 1 Msps".into(),
+            });
+        }
+        let cands = candidates(&cfg)?;
+        let rcfg = ReceiverConfig::new(fs, cfg.center_freq_hz, cands);
+        let rx = Receiver::new(rcfg).map_err(|e| PipelineError::SampleRate {
+            sample_rate_hz: fs,
+            reason: e.to_string(),
+        })?;
         Ok(Pipeline {
+            alerts: AlertBank::new(cfg.alert),
             cfg,
+            rx,
             next_sample: 0,
             status: PipelineStatus::default(),
+            baselines: HashMap::new(),
+            band_base: None,
+            rx_events: Vec::new(),
+            saved_baseline: None,
         })
+    }
+
+    /// Starts every cell from a saved baseline instead of calibrating.
+    pub fn set_baseline(&mut self, b: Baseline) {
+        self.saved_baseline = Some(b);
+    }
+
+    /// Baselines learned so far, by PCI.
+    pub fn baselines(&self) -> Vec<(u16, Baseline)> {
+        let cells = self.rx.cells();
+        self.baselines
+            .iter()
+            .filter_map(|(id, t)| {
+                let pci = cells.iter().find(|c| c.id == *id)?.pci;
+                Some((pci, t.get()?.clone()))
+            })
+            .collect()
     }
 
     /// The configuration.
@@ -139,23 +236,172 @@ impl Pipeline {
 
     /// Processes `samples`, whose first sample has absolute index `first_sample`. A
     /// `first_sample` beyond the previous block's end is a discontinuity (dropped samples):
-    /// tracking state is reset honestly. Events are appended to `out`.
+    /// the streaming DSP state is reset honestly (cells stay tracked: time is absolute).
+    /// Events are appended to `out`.
     pub fn push(&mut self, first_sample: u64, samples: &[Complex32], out: &mut Vec<Event>) {
         if first_sample != self.next_sample && self.status.samples > 0 {
             self.status.discontinuities += 1;
         }
         self.next_sample = first_sample + samples.len() as u64;
         self.status.samples += samples.len() as u64;
-        let _ = out;
+        let mut ev = std::mem::take(&mut self.rx_events);
+        self.rx.push(first_sample, samples, &mut ev);
+        self.handle(&mut ev, out);
+        self.rx_events = ev;
     }
 
     /// Flushes what is pending at the end of a stream.
     pub fn finish(&mut self, out: &mut Vec<Event>) {
-        let _ = out;
+        let mut ev = std::mem::take(&mut self.rx_events);
+        self.rx.finish(&mut ev);
+        self.handle(&mut ev, out);
+        self.rx_events = ev;
     }
 
     /// Current status.
     pub fn status(&self) -> &PipelineStatus {
         &self.status
     }
+
+    fn time(&self, sample: f64) -> f64 {
+        sample / self.cfg.sample_rate_hz
+    }
+
+    fn cell_event(&self, c: &CellInfo, state: CellState) -> Event {
+        Event::Cell(CellEvent {
+            kind: "cell",
+            event: state,
+            pci: c.pci,
+            sample: c.first_sample.max(0.0).round() as u64,
+            ssb_freq_hz: self.cfg.center_freq_hz.map(|f| f + c.offset_hz),
+            ssb_offset_hz: c.offset_hz,
+            scs_khz: c.scs.khz(),
+            cfo_hz: (c.cfo_hz * 10.0).round() / 10.0,
+            ssb_indices: c.ssb_indices.clone(),
+            snr_db: (c.snr_db * 100.0).round() / 100.0,
+            time_s: self.time(c.first_sample.max(0.0)),
+        })
+    }
+
+    fn handle(&mut self, ev: &mut Vec<RxEvent>, out: &mut Vec<Event>) {
+        let detector = self.cfg.detector.name();
+        for e in ev.drain(..) {
+            match e {
+                RxEvent::CellFound(c) => out.push(self.cell_event(&c, CellState::Found)),
+                RxEvent::CellLost(c) => {
+                    self.baselines.remove(&c.id);
+                    out.push(self.cell_event(&c, CellState::Lost));
+                }
+                RxEvent::NoCell {
+                    start,
+                    len,
+                    band_power_db,
+                } => {
+                    let (jammed, score) = match self.band_base {
+                        Some((m, sd)) => {
+                            let rise = band_power_db - m as f64;
+                            let thr = (3.0 * sd as f64).max(3.0);
+                            let score = 1.0 / (1.0 + (-4.0 * (rise / thr - 1.0)).exp());
+                            (score >= 0.5, score)
+                        }
+                        None => (false, 0.0),
+                    };
+                    let d = Decision {
+                        kind: "decision",
+                        sample: start,
+                        samples: len,
+                        time_s: self.time(start as f64),
+                        pci: None,
+                        ssb_index: None,
+                        ssb_found: false,
+                        jammed,
+                        score: round4(score),
+                        detector,
+                        stage: 1,
+                        sjnr_est_db: None,
+                        epnre_rise_db: None,
+                        jammer_type: None,
+                        latency_s: 0.0,
+                        features: None,
+                    };
+                    self.emit(d, out);
+                }
+                RxEvent::Ssb(r) => {
+                    let Some(f) = features::extract(&r) else {
+                        continue;
+                    };
+                    let saved = self.saved_baseline.clone();
+                    let tracker = self
+                        .baselines
+                        .entry(r.cell.id)
+                        .or_insert_with(|| match saved {
+                            Some(b) => BaselineTracker::with_baseline(b, BASELINE_STEP),
+                            None => BaselineTracker::new(CALIBRATION_SSBS, BASELINE_STEP),
+                        });
+                    let v = classic::judge(&f, tracker.get());
+                    let raised = self.alerts.is_raised(Some(r.cell.pci));
+                    tracker.observe(&f, !v.jammed && !raised);
+                    if let Some(b) = tracker.get() {
+                        self.band_base = Some((b.band_power_dbfs, b.band_sigma_db));
+                    }
+                    let start = r.start.max(0.0).round() as u64;
+                    let d = Decision {
+                        kind: "decision",
+                        sample: start,
+                        samples: r.len.round() as u64,
+                        time_s: (self.time(start as f64) * 1e7).round() / 1e7,
+                        pci: Some(r.cell.pci),
+                        ssb_index: r.ssb_index,
+                        ssb_found: r.found,
+                        jammed: v.jammed,
+                        score: round4(v.score),
+                        detector,
+                        stage: 1,
+                        sjnr_est_db: Some((v.sjnr_est_db * 100.0).round() / 100.0),
+                        epnre_rise_db: v.epnre_rise_db.map(|x| (x * 100.0).round() / 100.0),
+                        jammer_type: None,
+                        latency_s: 0.0,
+                        features: self.cfg.emit_features.then(|| f.to_vec()),
+                    };
+                    self.emit(d, out);
+                }
+            }
+        }
+        self.status.cells = self
+            .rx
+            .cells()
+            .iter()
+            .map(|c| CellStatus {
+                pci: c.pci,
+                ssb_freq_hz: self.cfg.center_freq_hz.map(|f| f + c.offset_hz),
+                scs_khz: c.scs.khz(),
+                cfo_hz: c.cfo_hz,
+                snr_db: c.snr_db,
+                score: self
+                    .status
+                    .cells
+                    .iter()
+                    .find(|s| s.pci == c.pci)
+                    .map_or(0.0, |s| s.score),
+                alert: self.alerts.is_raised(Some(c.pci)),
+            })
+            .collect();
+    }
+
+    fn emit(&mut self, d: Decision, out: &mut Vec<Event>) {
+        if let Some(pci) = d.pci
+            && let Some(c) = self.status.cells.iter_mut().find(|c| c.pci == pci)
+        {
+            c.score = d.score;
+        }
+        let alert = self.alerts.observe(&d);
+        out.push(Event::Decision(d));
+        if let Some(a) = alert {
+            out.push(Event::Alert(a));
+        }
+    }
+}
+
+fn round4(x: f64) -> f64 {
+    (x * 1e4).round() / 1e4
 }

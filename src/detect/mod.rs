@@ -2,3 +2,4 @@
 //! machine.
 
 pub mod alert;
+pub mod classic;
