@@ -71,7 +71,7 @@ enum Cmd {
         #[arg(long, default_value_t = 3)]
         raise_k: u32,
         /// Window N for raising.
-        #[arg(long, default_value_t = 4)]
+        #[arg(long, default_value_t = 8)]
         raise_n: u32,
         /// Clear after M consecutive clean decisions.
         #[arg(long, default_value_t = 8)]

@@ -39,7 +39,7 @@ impl Default for AlertConfig {
     fn default() -> Self {
         AlertConfig {
             raise_k: 3,
-            raise_n: 4,
+            raise_n: 8,
             clear_m: 8,
         }
     }

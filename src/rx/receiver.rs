@@ -1,7 +1,8 @@
 //! Cell search and SSB tracking over a stream.
 //!
-//! Acquisition runs the streaming [`PssSearch`] on every sample until a cell is tracked,
-//! then only for a short window every `reacquire_every_s` to find new cells. Each PSS peak
+//! Acquisition runs the streaming [`PssSearch`] on every sample, so new cells are found
+//! whenever they appear (gating it to short windows while tracking, on an absolute sample
+//! grid so decisions stay independent of block cuts, is the next speed-up). Each PSS peak
 //! is confirmed by the SSS (PCI) and the DMRS (SSB index) in an extracted window. A new
 //! cell's SSB period is learned by probing +5, +10, +20, … ms after a seen SSB; once known,
 //! the receiver touches the stream only where SSBs are due (plus a cheap power monitor on
@@ -33,14 +34,8 @@ pub struct ReceiverConfig {
     pub candidates: Vec<Candidate>,
     /// PSS detection threshold (ρ²).
     pub pss_threshold: f32,
-    /// Re-run acquisition this often while tracking, s.
-    pub reacquire_every_s: f64,
-    /// Length of each re-acquisition, s.
-    pub reacquire_len_s: f64,
     /// Consecutive missed SSBs before a cell is lost.
     pub lost_after_misses: u32,
-    /// Stop acquisition after this long with no cell (0 = never). `cells` uses it.
-    pub search_limit_s: f64,
 }
 
 impl ReceiverConfig {
@@ -55,10 +50,7 @@ impl ReceiverConfig {
             center_freq_hz,
             candidates,
             pss_threshold: DEFAULT_THRESHOLD,
-            reacquire_every_s: 5.0,
-            reacquire_len_s: 0.025,
             lost_after_misses: 64,
-            search_limit_s: 0.0,
         }
     }
 }
@@ -169,9 +161,6 @@ pub struct Receiver {
     cfg: ReceiverConfig,
     ring: SampleRing,
     search: PssSearch,
-    searching: bool,
-    search_started: u64,
-    next_reacq: u64,
     peaks: Vec<PssPeak>,
     peak_store: BTreeMap<usize, PssPeak>,
     peak_seq: usize,
@@ -239,9 +228,6 @@ impl Receiver {
             next_nocell: 20 * ms_len,
             ring,
             search,
-            searching: true,
-            search_started: 0,
-            next_reacq: u64::MAX,
             peaks: Vec::new(),
             peak_store: BTreeMap::new(),
             peak_seq: 0,
@@ -272,11 +258,6 @@ impl Receiver {
         self.cells.iter().map(|c| c.info.clone()).collect()
     }
 
-    /// Is acquisition running now?
-    pub fn searching(&self) -> bool {
-        self.searching
-    }
-
     fn chain(&mut self, scs: Scs) -> &mut PerScs {
         let i = self
             .scs_chain
@@ -304,8 +285,16 @@ impl Receiver {
         ((pss_t - pre * ex.ratio()).floor() as i64, ex.len_in())
     }
 
-    /// Feeds samples from absolute index `first`; appends events to `out`.
+    /// Feeds samples from absolute index `first`; appends events to `out`. Large blocks
+    /// are processed in pieces so the ring always holds every window still due.
     pub fn push(&mut self, first: u64, samples: &[Complex32], out: &mut Vec<RxEvent>) {
+        let piece = (self.ring.capacity() / 4).max(1);
+        for (k, c) in samples.chunks(piece).enumerate() {
+            self.push_piece(first + (k * piece) as u64, c, out);
+        }
+    }
+
+    fn push_piece(&mut self, first: u64, samples: &[Complex32], out: &mut Vec<RxEvent>) {
         let gap = first != self.end;
         if gap && self.end != 0 {
             self.peaks.clear();
@@ -323,9 +312,7 @@ impl Receiver {
         self.ring.push(first, samples);
         self.monitor(first, samples);
         self.end = first + samples.len() as u64;
-        if self.searching {
-            self.search.push(first, samples, &mut self.peaks);
-        }
+        self.search.push(first, samples, &mut self.peaks);
         for p in std::mem::take(&mut self.peaks) {
             let scs = self.cfg.candidates[p.candidate].scs;
             let end = self.window_end(scs, p.sample);
@@ -342,7 +329,6 @@ impl Receiver {
             self.next_nocell += self.nocell_len;
         }
         self.run_queue(out);
-        self.schedule_search(out);
     }
 
     /// Processes everything left (end of a recording).
@@ -360,41 +346,6 @@ impl Receiver {
         self.run_queue(out);
         // Work whose window never arrived is dropped: those SSBs are not in the input.
         self.queue.clear();
-    }
-
-    fn schedule_search(&mut self, _out: &mut [RxEvent]) {
-        let fs = self.cfg.sample_rate_hz;
-        if self.searching {
-            let tracking = !self.cells.is_empty();
-            let ran = self.end.saturating_sub(self.search_started);
-            let stop_reacq = tracking && ran as f64 >= self.cfg.reacquire_len_s * fs;
-            let stop_limit = self.cfg.search_limit_s > 0.0
-                && ran as f64 >= self.cfg.search_limit_s * fs
-                && !tracking;
-            if stop_reacq || stop_limit {
-                self.searching = false;
-                self.search.reset(&mut self.peaks);
-                // Peaks still held are confirmed normally.
-                for p in std::mem::take(&mut self.peaks) {
-                    let scs = self.cfg.candidates[p.candidate].scs;
-                    let end = self.window_end(scs, p.sample);
-                    let id = self.peak_seq;
-                    self.peak_seq += 1;
-                    self.peak_store.insert(id, p);
-                    self.queue.insert((end, Work::Peak(id)), ());
-                }
-                self.next_reacq = if stop_limit {
-                    u64::MAX
-                } else {
-                    self.end + (self.cfg.reacquire_every_s * fs) as u64
-                };
-            }
-        } else if self.end >= self.next_reacq
-            || (self.cells.is_empty() && self.next_reacq != u64::MAX)
-        {
-            self.searching = true;
-            self.search_started = self.end;
-        }
     }
 
     fn monitor(&mut self, first: u64, samples: &[Complex32]) {
@@ -721,12 +672,6 @@ impl Receiver {
         if lost {
             self.cells.remove(ci);
             out.push(RxEvent::CellLost(info));
-            if self.cells.is_empty() {
-                self.searching = true;
-                self.search_started = self.end;
-                self.search.reset(&mut self.peaks);
-                self.peaks.clear();
-            }
             return;
         }
         if let Some(n) = next {

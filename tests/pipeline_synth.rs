@@ -1,0 +1,277 @@
+//! The whole pipeline on generated scenarios: PCI and timing, CFO, detection of every
+//! jammer type, silence on clean and benign-interferer scenarios, and block-size
+//! invariance. Scenarios are rendered in-process (bit-exact per seed).
+
+use num_complex::Complex32;
+use ssbguard::detect::alert::AlertConfig;
+use ssbguard::events::{AlertState, Event};
+use ssbguard::nr::Scs;
+use ssbguard::pipeline::{DetectorKind, Pipeline, PipelineConfig, SsbLocation};
+use ssbguard::synth::{JammerKind, Scenario, Synth};
+
+const FS: f64 = 15.36e6;
+const OFF: f64 = 1.5e6;
+
+fn scenario(extra: &str, snr: f64, cfo: f64, seed: u64) -> Scenario {
+    let text = format!(
+        r#"
+        duration_s = 0.2
+        sample_rate_hz = {FS}
+        center_freq_hz = 3.5e9
+        seed = {seed}
+        [[gnb]]
+        pci = 321
+        scs_khz = 30
+        ssb_offset_hz = {OFF}
+        snr_db = {snr}
+        traffic_load = 0.5
+        cfo_hz = {cfo}
+        {extra}
+        "#
+    );
+    Scenario::from_toml(&text).expect("scenario parses")
+}
+
+fn render(scn: &Scenario) -> (Vec<Complex32>, Synth) {
+    let mut s = Synth::new(scn).expect("valid scenario");
+    let mut x = vec![Complex32::new(0.0, 0.0); s.total_samples() as usize];
+    s.render(&mut x);
+    (x, Synth::new(scn).expect("valid"))
+}
+
+fn run(x: &[Complex32], block: usize) -> Vec<Event> {
+    let cfg = PipelineConfig {
+        sample_rate_hz: FS,
+        center_freq_hz: Some(3.5e9),
+        ssb: SsbLocation::Given {
+            offset_hz: OFF,
+            scs: Some(Scs::Khz30),
+        },
+        detector: DetectorKind::Classic,
+        alert: AlertConfig::default(),
+        emit_features: false,
+    };
+    let mut p = Pipeline::new(cfg).expect("pipeline");
+    let mut out = Vec::new();
+    let mut pos = 0u64;
+    for c in x.chunks(block) {
+        p.push(pos, c, &mut out);
+        pos += c.len() as u64;
+    }
+    p.finish(&mut out);
+    out
+}
+
+fn decisions(ev: &[Event]) -> Vec<&ssbguard::events::Decision> {
+    ev.iter()
+        .filter_map(|e| match e {
+            Event::Decision(d) => Some(d),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn pci_and_ssb_timing_exact_at_0_db_snr() {
+    let scn = scenario("", 0.0, 700.0, 21);
+    let (x, truth) = render(&scn);
+    let ev = run(&x, 65_536);
+    let cell = &truth.cells()[0];
+    let ratio = FS / (512.0 * 30e3);
+    let ds = decisions(&ev);
+    let found: Vec<_> = ds.iter().filter(|d| d.ssb_found).collect();
+    assert!(found.len() >= 40, "only {} SSBs found at 0 dB", found.len());
+    for d in &found {
+        assert_eq!(d.pci, Some(321));
+        // Nearest true SSB start.
+        let err = cell
+            .ssbs
+            .iter()
+            .map(|(_, t)| (d.sample as f64 - t).abs())
+            .fold(f64::MAX, f64::min);
+        assert!(
+            err <= ratio + 0.5,
+            "timing error {err} samples at {}",
+            d.sample
+        );
+    }
+    // SSB indices: all 8 of case C, each from the right place in the burst.
+    let mut idx: Vec<u8> = found.iter().filter_map(|d| d.ssb_index).collect();
+    idx.sort_unstable();
+    idx.dedup();
+    assert_eq!(idx, (0..8).collect::<Vec<u8>>());
+    for d in &found {
+        let (i, _) = cell
+            .ssbs
+            .iter()
+            .min_by(|a, b| {
+                (d.sample as f64 - a.1)
+                    .abs()
+                    .total_cmp(&(d.sample as f64 - b.1).abs())
+            })
+            .unwrap();
+        assert_eq!(d.ssb_index, Some(*i));
+    }
+}
+
+#[test]
+fn cfo_within_50_hz_up_to_1_5_scs() {
+    for cfo in [-45_000.0, -20_000.0, 0.0, 31_000.0, 45_000.0] {
+        let scn = scenario("", 10.0, cfo, 5);
+        let (x, _) = render(&scn);
+        let ev = run(&x, 40_000);
+        let est = ev
+            .iter()
+            .filter_map(|e| match e {
+                Event::Cell(c) => Some(c.cfo_hz),
+                _ => None,
+            })
+            .next()
+            .expect("cell found");
+        eprintln!("cfo {cfo}: first estimate {est:.1}");
+        assert!(
+            (est - cfo).abs() < 2_000.0,
+            "cfo {cfo}: acquisition estimate {est}"
+        );
+    }
+}
+
+#[test]
+fn every_jammer_type_is_detected_and_alerted() {
+    for kind in JammerKind::ALL {
+        let extra = format!(
+            "[[jammer]]\ntype = \"{}\"\nsjnr_db = 15.0\nepisodes = [{{ start_s = 0.07, stop_s = 0.16 }}]\n{}",
+            kind.name(),
+            if kind == JammerKind::Tone {
+                "offset_hz = 1.3e6"
+            } else {
+                ""
+            }
+        );
+        let scn = scenario(&extra, 25.0, -900.0, 7);
+        let (x, _) = render(&scn);
+        let ev = run(&x, 65_536);
+        let ds = decisions(&ev);
+        let (on_a, on_b) = ((0.07 * FS) as u64, (0.16 * FS) as u64);
+        let inside: Vec<_> = ds
+            .iter()
+            .filter(|d| d.sample >= on_a && d.sample + d.samples <= on_b)
+            .collect();
+        let before: Vec<_> = ds.iter().filter(|d| d.sample + d.samples < on_a).collect();
+        let pd = inside.iter().filter(|d| d.jammed).count() as f64 / inside.len().max(1) as f64;
+        let fa = before.iter().filter(|d| d.jammed).count();
+        let raised: Vec<f64> = ev
+            .iter()
+            .filter_map(|e| match e {
+                Event::Alert(a) if a.state == AlertState::Raised => Some(a.time_s),
+                _ => None,
+            })
+            .collect();
+        eprintln!(
+            "{:>12}: Pd {pd:.2} on {} SSBs, {fa} false before onset, raised at {raised:?}",
+            kind.name(),
+            inside.len()
+        );
+        assert!(!inside.is_empty());
+        assert_eq!(fa, 0, "{kind:?}: false alarms before onset");
+        assert_eq!(
+            raised.len(),
+            1,
+            "{kind:?}: one alert expected, got {raised:?}"
+        );
+        assert!(
+            raised[0] >= 0.07 && raised[0] < 0.07 + 0.05,
+            "{kind:?}: alert at {}",
+            raised[0]
+        );
+        // A pulsed jammer (1 ms period, 25 % duty) and an asynchronous spoofer (its own
+        // 5 ms burst on a free-running clock) overlap only some SSB windows; every other
+        // type is on for the whole episode.
+        let floor = match kind {
+            JammerKind::Pulsed | JammerKind::PssSpoofer => 0.4,
+            _ => 0.9,
+        };
+        assert!(pd >= floor, "{kind:?}: Pd {pd}");
+    }
+}
+
+#[test]
+fn no_alarm_on_clean_or_benign_interferers() {
+    let neighbour = r#"
+        [[gnb]]
+        pci = 17
+        scs_khz = 30
+        ssb_offset_hz = 1.5e6
+        snr_db = 10.0
+        traffic_load = 0.4
+        role = "neighbour"
+        frame_offset_s = -0.0031
+        "#;
+    let lte = r#"
+        [[interferer]]
+        type = "lte"
+        inr_db = 6.0
+        offset_hz = 4.0e6
+        lte_rb = 25
+        "#;
+    for (name, extra) in [("clean", ""), ("neighbour", neighbour), ("lte", lte)] {
+        for seed in [31, 32] {
+            let scn = scenario(extra, 22.0, 300.0, seed);
+            let (x, _) = render(&scn);
+            let ev = run(&x, 65_536);
+            let alerts = ev.iter().filter(|e| matches!(e, Event::Alert(_))).count();
+            let ds = decisions(&ev);
+            let jammed = ds.iter().filter(|d| d.jammed).count();
+            eprintln!(
+                "{name} seed {seed}: {} decisions, {jammed} jammed, {alerts} alerts",
+                ds.len()
+            );
+            assert!(ds.len() >= 60, "{name}: too few decisions");
+            assert_eq!(alerts, 0, "{name} seed {seed}: alert raised");
+            assert!(
+                jammed as f64 <= 0.05 * ds.len() as f64,
+                "{name}: {jammed} jammed"
+            );
+        }
+    }
+}
+
+#[test]
+fn block_boundaries_do_not_change_decisions() {
+    let extra = "[[jammer]]\ntype = \"pulsed\"\nsjnr_db = 12.0\nepisodes = [{ start_s = 0.05, stop_s = 0.15 }]";
+    let scn = scenario(extra, 20.0, 1500.0, 9);
+    let (x, _) = render(&scn);
+    let reference = run(&x, 65_536);
+    assert!(decisions(&reference).len() > 50);
+    // A few fixed and pseudo-random block sizes.
+    let mut state = 12345u64;
+    for fixed in [1_000usize, 4_099, 333_333] {
+        assert_eq!(run(&x, fixed), reference, "block {fixed}");
+    }
+    for _ in 0..2 {
+        let cfg = PipelineConfig {
+            sample_rate_hz: FS,
+            center_freq_hz: Some(3.5e9),
+            ssb: SsbLocation::Given {
+                offset_hz: OFF,
+                scs: Some(Scs::Khz30),
+            },
+            detector: DetectorKind::Classic,
+            alert: AlertConfig::default(),
+            emit_features: false,
+        };
+        let mut p = Pipeline::new(cfg).unwrap();
+        let mut out = Vec::new();
+        let mut pos = 0usize;
+        while pos < x.len() {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            let n = (1 + (state >> 33) as usize % 50_000).min(x.len() - pos);
+            p.push(pos as u64, &x[pos..pos + n], &mut out);
+            pos += n;
+        }
+        p.finish(&mut out);
+        assert_eq!(out, reference, "random blocks");
+    }
+}
