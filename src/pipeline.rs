@@ -121,9 +121,43 @@ pub struct PipelineStatus {
     pub samples: u64,
     /// Discontinuities seen.
     pub discontinuities: u64,
+    /// SSB occasions whose window could not be cut (a gap in the stream): decided
+    /// "not jammed, SSB not found" with score 0, and counted here.
+    pub incomplete_windows: u64,
     /// Cells tracked now.
     pub cells: Vec<CellStatus>,
 }
+
+/// What a model-based detector says about one SSB.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ModelVerdict {
+    /// 0..1.
+    pub score: f64,
+    /// The decision.
+    pub jammed: bool,
+    /// Cascade stage that decided (1 or 2).
+    pub stage: u8,
+    /// Jammer type from a type head, if any.
+    pub jammer_type: Option<String>,
+}
+
+/// A detector that replaces the classical verdict (the DNN models implement this).
+pub trait ModelDetector: Send {
+    /// Name in decisions (`dtddnn`, `single`, `rawiq`).
+    fn name(&self) -> &'static str;
+    /// Judges one SSB from its features (schema [`features::SCHEMA_VERSION`]), its
+    /// time-domain samples at fs_p (empty when the window could not be cut) and the
+    /// classical verdict (which also carries the baseline-relative EPNRE rise).
+    fn decide(
+        &mut self,
+        features: &[f32; features::LEN],
+        iq: &[Complex32],
+        classic: &classic::ClassicVerdict,
+    ) -> ModelVerdict;
+}
+
+/// Called for every SSB decision with its features and IQ (dataset export).
+pub type Tap = Box<dyn FnMut(&Decision, &[f32; features::LEN], &[Complex32]) + Send>;
 
 /// Calibration SSBs before the site baseline is trusted.
 pub const CALIBRATION_SSBS: usize = 16;
@@ -142,6 +176,8 @@ pub struct Pipeline {
     alerts: AlertBank,
     rx_events: Vec<RxEvent>,
     saved_baseline: Option<Baseline>,
+    model: Option<Box<dyn ModelDetector>>,
+    tap: Option<Tap>,
 }
 
 fn candidates(cfg: &PipelineConfig) -> Result<Vec<Candidate>, PipelineError> {
@@ -209,7 +245,19 @@ impl Pipeline {
             band_base: None,
             rx_events: Vec::new(),
             saved_baseline: None,
+            model: None,
+            tap: None,
         })
+    }
+
+    /// Decides with `model` instead of the classical detector.
+    pub fn set_model(&mut self, model: Box<dyn ModelDetector>) {
+        self.model = Some(model);
+    }
+
+    /// Calls `tap` for every SSB decision (features and IQ), e.g. to export a dataset.
+    pub fn set_tap(&mut self, tap: Tap) {
+        self.tap = Some(tap);
     }
 
     /// Starts every cell from a saved baseline instead of calibrating.
@@ -328,6 +376,27 @@ impl Pipeline {
                 }
                 RxEvent::Ssb(r) => {
                     let Some(f) = features::extract(&r) else {
+                        self.status.incomplete_windows += 1;
+                        let start = r.start.max(0.0).round() as u64;
+                        let d = Decision {
+                            kind: "decision",
+                            sample: start,
+                            samples: r.len.round() as u64,
+                            time_s: (self.time(start as f64) * 1e7).round() / 1e7,
+                            pci: Some(r.cell.pci),
+                            ssb_index: r.ssb_index,
+                            ssb_found: false,
+                            jammed: false,
+                            score: 0.0,
+                            detector,
+                            stage: 1,
+                            sjnr_est_db: None,
+                            epnre_rise_db: None,
+                            jammer_type: None,
+                            latency_s: 0.0,
+                            features: None,
+                        };
+                        self.emit(d, out);
                         continue;
                     };
                     let saved = self.saved_baseline.clone();
@@ -340,7 +409,17 @@ impl Pipeline {
                         });
                     let v = classic::judge(&f, tracker.get());
                     let raised = self.alerts.is_raised(Some(r.cell.pci));
-                    tracker.observe(&f, !v.jammed && !raised);
+                    let iq: &[Complex32] = r.obs.as_ref().map_or(&[], |o| &o.iq);
+                    let mv = match self.model.as_mut() {
+                        Some(m) => m.decide(&f, iq, &v),
+                        None => ModelVerdict {
+                            score: v.score,
+                            jammed: v.jammed,
+                            stage: 1,
+                            jammer_type: None,
+                        },
+                    };
+                    tracker.observe(&f, !mv.jammed && !raised);
                     if let Some(b) = tracker.get() {
                         self.band_base = Some((b.band_power_dbfs, b.band_sigma_db));
                     }
@@ -353,16 +432,19 @@ impl Pipeline {
                         pci: Some(r.cell.pci),
                         ssb_index: r.ssb_index,
                         ssb_found: r.found,
-                        jammed: v.jammed,
-                        score: round4(v.score),
-                        detector,
-                        stage: 1,
+                        jammed: mv.jammed,
+                        score: round4(mv.score),
+                        detector: self.model.as_ref().map_or(detector, |m| m.name()),
+                        stage: mv.stage,
                         sjnr_est_db: Some((v.sjnr_est_db * 100.0).round() / 100.0),
                         epnre_rise_db: v.epnre_rise_db.map(|x| (x * 100.0).round() / 100.0),
-                        jammer_type: None,
+                        jammer_type: mv.jammer_type,
                         latency_s: 0.0,
                         features: self.cfg.emit_features.then(|| f.to_vec()),
                     };
+                    if let Some(tap) = self.tap.as_mut() {
+                        tap(&d, &f, iq);
+                    }
                     self.emit(d, out);
                 }
             }

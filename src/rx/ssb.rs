@@ -209,6 +209,9 @@ pub struct SsbObservation {
     pub cfo_hz: f64,
     /// Resource grid (symbol, subcarrier), after CFO correction.
     pub grid: [[Complex32; SSB_SUBCARRIERS]; 4],
+    /// The SSB's time-domain samples at fs_p (4 symbols with CPs, [`SSB_LEN_P`] long),
+    /// coarse-CFO corrected: the input of the raw-IQ model.
+    pub iq: Vec<Complex32>,
     /// |PSS correlation| normalised, at lags −16..=16 around the fine peak.
     pub pss_profile: [f32; 33],
     /// DMRS-based SNR, dB.
@@ -428,6 +431,7 @@ impl SsbDecoder {
             dmrs_metric: (dm, dm2),
             cfo_hz: cfo1 + cfo2,
             grid,
+            iq: win[peak_lag as usize - CP_P..peak_lag as usize - CP_P + SSB_LEN_P].to_vec(),
             pss_profile: profile,
             snr_db,
             other_n_id2_rho2: other,
