@@ -15,3 +15,5 @@ pub mod pipeline;
 pub mod rng;
 pub mod synth;
 pub mod rx;
+pub mod daemon;
+pub mod source;

@@ -54,6 +54,18 @@ struct FileArgs {
 
 #[derive(Subcommand)]
 enum Cmd {
+    /// The daemon. Without --config: the embedded demo (a synthetic cell whose jammer
+    /// switches on and off) served on 127.0.0.1:9797.
+    Run {
+        /// Configuration (TOML; see config/ssbguard.toml).
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
+    /// Validate a configuration: lists every problem, exits 0 or 64.
+    CheckConfig {
+        /// Configuration file.
+        file: PathBuf,
+    },
     /// Run the detection pipeline over a recording and print JSON lines (CONTRACTS §2).
     Replay {
         #[command(flatten)]
@@ -367,6 +379,19 @@ fn main() -> ExitCode {
         }
     };
     let result = match cli.cmd {
+        Cmd::Run { config } => {
+            ssbguard::daemon::run(config).map_err(|e| Failure::new(e.exit_code(), e.to_string()))
+        }
+        Cmd::CheckConfig { file } => match ssbguard::daemon::check_config(&file) {
+            Ok(()) => {
+                println!("{}: ok", file.display());
+                Ok(())
+            }
+            Err(e) => Err(Failure::new(
+                ssbguard::daemon::config::ConfigErrors::EXIT_CODE,
+                e.to_string(),
+            )),
+        },
         Cmd::Synth {
             scenario,
             out,

@@ -56,8 +56,8 @@ struct CandState {
     n_small: usize,
     /// Lag step of the small IFFT output in input samples.
     step: f64,
-    /// Bin of the big FFT that maps to small-IFFT bin 0 of the selection.
-    sel_lo: i64,
+    /// Big-FFT bin feeding each small-IFFT bin.
+    sel: Vec<usize>,
     /// conj(replica spectrum) on the selected bins, [n2][hyp][n_small].
     replicas: Vec<Vec<Vec<Complex32>>>,
     hyps_hz: Vec<f64>,
@@ -90,6 +90,23 @@ pub struct PssSearch {
     rho: Vec<f32>,
 }
 
+/// Smallest even number ≥ `n` whose only prime factors are 2, 3 and 5.
+fn smooth_ceil(n: usize) -> usize {
+    let mut m = n.max(2);
+    loop {
+        let mut r = m;
+        for p in [2, 3, 5] {
+            while r % p == 0 {
+                r /= p;
+            }
+        }
+        if r == 1 && m % 2 == 0 {
+            return m;
+        }
+        m += 1;
+    }
+}
+
 fn replica_time(fs: f64, scs: Scs, n_id2: u8, shift_hz: f64, len: usize) -> Vec<Complex32> {
     let d = pss(n_id2);
     let mut out = vec![Complex32::new(0.0, 0.0); len];
@@ -97,9 +114,12 @@ fn replica_time(fs: f64, scs: Scs, n_id2: u8, shift_hz: f64, len: usize) -> Vec<
         // PSS RE n sits on SSB subcarrier 56 + n, i.e. (n − 64) SCS from the SSB centre.
         let f = (n as f64 - 64.0) * scs.hz() + shift_hz;
         let w = std::f64::consts::TAU * f / fs;
-        for (m, o) in out.iter_mut().enumerate() {
-            let ph = w * m as f64;
-            *o += Complex32::new(ph.cos() as f32, ph.sin() as f32) * v as f32;
+        // Recursive phasor (f64: the error after 4096 steps is ~1e-12).
+        let step = num_complex::Complex64::new(w.cos(), w.sin());
+        let mut z = num_complex::Complex64::new(v as f64, 0.0);
+        for o in out.iter_mut() {
+            *o += Complex32::new(z.re as f32, z.im as f32);
+            z *= step;
         }
     }
     out
@@ -127,11 +147,14 @@ impl PssSearch {
             // Bins spanning the PSS (127 SCs) plus the CFO span plus a margin.
             let need = (127.0 + 2.0 * hyp_span + 6.0) * scs_hz;
             let mut n_small = ((need / df).ceil() as usize).max(64);
-            // A size rustfft handles fast: multiple of 16.
-            n_small = n_small.div_ceil(16) * 16;
+            // A size rustfft handles fast: even and 5-smooth.
+            n_small = smooth_ceil(n_small);
             let step = n_in as f64 / n_small as f64;
             let kc = (cand.offset_hz / df).round() as i64;
             let sel_lo = kc - (n_small as i64) / 2;
+            let sel: Vec<usize> = (0..n_small)
+                .map(|i| (sel_lo + i as i64).rem_euclid(n_in as i64) as usize)
+                .collect();
             let ifft = planner.plan_fft_inverse(n_small);
             let scratch = vec![Complex32::new(0.0, 0.0); ifft.get_inplace_scratch_len()];
             let hyps_hz: Vec<f64> = (-nh..=nh).map(|h| h as f64 * hyp_step * scs_hz).collect();
@@ -143,12 +166,11 @@ impl PssSearch {
                     let mut r = replica_time(fs, cand.scs, n2, cand.offset_hz + h, lp);
                     r.resize(n_in, Complex32::new(0.0, 0.0));
                     fft.process_with_scratch(&mut r, &mut big_scratch);
-                    let mut sel = vec![Complex32::new(0.0, 0.0); n_small];
-                    for (i, s) in sel.iter_mut().enumerate() {
-                        let k = (sel_lo + i as i64).rem_euclid(n_in as i64) as usize;
+                    let mut sel_r = vec![Complex32::new(0.0, 0.0); n_small];
+                    for (s, &k) in sel_r.iter_mut().zip(&sel) {
                         *s = r[k].conj();
                     }
-                    per_h.push(sel);
+                    per_h.push(sel_r);
                 }
                 replicas.push(per_h);
             }
@@ -158,7 +180,7 @@ impl PssSearch {
                 lp,
                 n_small,
                 step,
-                sel_lo,
+                sel,
                 replicas,
                 hyps_hz,
                 buf: vec![Complex32::new(0.0, 0.0); n_small],
@@ -230,8 +252,8 @@ impl PssSearch {
     /// Band-limited input energy over one replica length at each output lag.
     fn band_energy(st: &mut CandState, spec: &[Complex32], n_in: usize) {
         let n_small = st.n_small;
-        for (i, b) in st.buf.iter_mut().enumerate() {
-            let k = (st.sel_lo + i as i64).rem_euclid(n_in as i64) as usize;
+        let _ = n_in;
+        for (b, &k) in st.buf.iter_mut().zip(&st.sel) {
             *b = spec[k];
         }
         st.ifft.process_with_scratch(&mut st.buf, &mut st.scratch);
@@ -246,6 +268,25 @@ impl PssSearch {
         }
     }
 
+    /// |correlation|² at the first `valid` output lags for N_ID2 `n2` and hypothesis `h`,
+    /// written to `c2` (divide by the band energy and multiply by `norm` for ρ²).
+    fn correlate_raw(
+        st: &mut CandState,
+        spec: &[Complex32],
+        n2: usize,
+        h: usize,
+        valid: usize,
+        c2: &mut Vec<f32>,
+    ) {
+        let rep = &st.replicas[n2][h];
+        for ((b, &k), r) in st.buf.iter_mut().zip(&st.sel).zip(rep) {
+            *b = spec[k] * r;
+        }
+        st.ifft.process_with_scratch(&mut st.buf, &mut st.scratch);
+        c2.clear();
+        c2.extend(st.buf[..valid].iter().map(|c| c.norm_sqr()));
+    }
+
     /// ρ² at each output lag for N_ID2 `n2` and hypothesis `h`, written to `rho`
     /// (needs [`Self::band_energy`] for this block first).
     fn correlate(
@@ -257,9 +298,9 @@ impl PssSearch {
         rho: &mut Vec<f32>,
     ) {
         let rep = &st.replicas[n2][h];
-        for (i, b) in st.buf.iter_mut().enumerate() {
-            let k = (st.sel_lo + i as i64).rem_euclid(n_in as i64) as usize;
-            *b = spec[k] * rep[i];
+        let _ = n_in;
+        for ((b, &k), r) in st.buf.iter_mut().zip(&st.sel).zip(rep) {
+            *b = spec[k] * r;
         }
         st.ifft.process_with_scratch(&mut st.buf, &mut st.scratch);
         rho.clear();
@@ -329,7 +370,7 @@ impl PssSearch {
                 self.best_h.clear();
                 self.best_h.resize(valid, 0);
                 for h in 0..st.hyps_hz.len() {
-                    Self::correlate(st, &self.spec, n2, h, self.n_in, &mut self.rho);
+                    Self::correlate_raw(st, &self.spec, n2, h, valid, &mut self.rho);
                     for ((r, b), bh) in self.rho[..valid]
                         .iter()
                         .zip(self.best.iter_mut())
@@ -342,7 +383,12 @@ impl PssSearch {
                     }
                 }
                 for j in 0..valid {
-                    let r = self.best[j];
+                    let e = st.energy[j];
+                    let r = if e > 0.0 {
+                        self.best[j] / e * st.norm
+                    } else {
+                        0.0
+                    };
                     let sample = start as f64 + j as f64 * st.step;
                     let pend = &mut st.pending[n2];
                     // Emit a held peak once we are more than one replica past it.

@@ -1,8 +1,9 @@
 //! Cell search and SSB tracking over a stream.
 //!
-//! Acquisition runs the streaming [`PssSearch`] on every sample, so new cells are found
-//! whenever they appear (gating it to short windows while tracking, on an absolute sample
-//! grid so decisions stay independent of block cuts, is the next speed-up). Each PSS peak
+//! Acquisition runs the streaming [`PssSearch`] on every sample until a cell is confirmed,
+//! then only in windows of `REACQ_LEN_S` every `REACQ_EVERY_S` on an absolute sample grid
+//! (new cells are still found; decisions stay independent of block cuts); when the last
+//! cell is lost it runs continuously again. Each PSS peak
 //! is confirmed by the SSS (PCI) and the DMRS (SSB index) in an extracted window. A new
 //! cell's SSB period is learned by probing +5, +10, +20, … ms after a seen SSB; once known,
 //! the receiver touches the stream only where SSBs are due (plus a cheap power monitor on
@@ -119,6 +120,11 @@ pub enum RxEvent {
     },
 }
 
+/// Re-acquisition period while tracking, s.
+pub const REACQ_EVERY_S: f64 = 1.0;
+/// Re-acquisition window length, s (covers a 20 ms SSB period).
+pub const REACQ_LEN_S: f64 = 0.025;
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 enum Work {
     /// Confirm PSS peak #.
@@ -180,6 +186,13 @@ pub struct Receiver {
     next_nocell: u64,
     end: u64,
     l_max: u8,
+    /// The search runs continuously in [cont_from, cont_until), elsewhere only in the
+    /// periodic re-acquisition windows.
+    cont_from: u64,
+    cont_until: u64,
+    search_running: bool,
+    reacq_every: u64,
+    reacq_len: u64,
 }
 
 /// Receiver errors.
@@ -244,6 +257,11 @@ impl Receiver {
             cur_acc: 0.0,
             end: 0,
             l_max,
+            cont_from: 0,
+            cont_until: u64::MAX,
+            search_running: false,
+            reacq_every: (REACQ_EVERY_S * fs).round() as u64,
+            reacq_len: (REACQ_LEN_S * fs).round() as u64,
             cfg,
         })
     }
@@ -300,6 +318,7 @@ impl Receiver {
             self.peaks.clear();
             self.search.reset(&mut self.peaks);
             self.peaks.clear();
+            self.search_running = false;
             self.cur_acc = 0.0;
         }
         if gap {
@@ -312,7 +331,7 @@ impl Receiver {
         self.ring.push(first, samples);
         self.monitor(first, samples);
         self.end = first + samples.len() as u64;
-        self.search.push(first, samples, &mut self.peaks);
+        self.feed_search(first, samples);
         for p in std::mem::take(&mut self.peaks) {
             let scs = self.cfg.candidates[p.candidate].scs;
             let end = self.window_end(scs, p.sample);
@@ -346,6 +365,50 @@ impl Receiver {
         self.run_queue(out);
         // Work whose window never arrived is dropped: those SSBs are not in the input.
         self.queue.clear();
+    }
+
+    /// Is the search on at sample `s`, and until where (≤ `e`) does that hold?
+    fn search_segment(&self, s: u64, e: u64) -> (bool, u64) {
+        if s >= self.cont_from && s < self.cont_until {
+            return (true, e.min(self.cont_until));
+        }
+        let ph = s % self.reacq_every;
+        let (on, len) = if ph < self.reacq_len {
+            (true, self.reacq_len - ph)
+        } else {
+            (false, self.reacq_every - ph)
+        };
+        let mut end = e.min(s + len);
+        if s < self.cont_from {
+            end = end.min(self.cont_from);
+        }
+        (on, end)
+    }
+
+    fn feed_search(&mut self, first: u64, samples: &[Complex32]) {
+        let e = first + samples.len() as u64;
+        let mut s = first;
+        while s < e {
+            let (on, seg_end) = self.search_segment(s, e);
+            let seg_end = seg_end.max(s + 1);
+            if on {
+                let a = (s - first) as usize;
+                let b = (seg_end - first) as usize;
+                self.search.push(s, &samples[a..b], &mut self.peaks);
+                self.search_running = true;
+            } else if self.search_running {
+                // Window over: emit what is held and start clean next time.
+                self.search.reset(&mut self.peaks);
+                self.search_running = false;
+            }
+            s = seg_end;
+        }
+    }
+
+    /// A point surely ahead of the stream when work ending at `item_end` is processed.
+    fn future_point(&self, item_end: i64) -> u64 {
+        let piece = (self.ring.capacity() / 4) as u64;
+        item_end.max(0) as u64 + self.settle + piece + 1
     }
 
     fn monitor(&mut self, first: u64, samples: &[Complex32]) {
@@ -519,6 +582,10 @@ impl Receiver {
             }
         };
         let new_cell = existing.is_none();
+        if new_cell && self.cont_until == u64::MAX {
+            let item_end = self.window_end(cand.scs, p.sample);
+            self.cont_until = self.future_point(item_end) + self.reacq_len;
+        }
         let cell = &mut self.cells[ci];
         if !cell.info.ssb_indices.contains(&idx) {
             cell.info.ssb_indices.push(idx);
@@ -672,6 +739,11 @@ impl Receiver {
         if lost {
             self.cells.remove(ci);
             out.push(RxEvent::CellLost(info));
+            if self.cells.is_empty() {
+                let item_end = self.window_end(scs, t_pred);
+                self.cont_from = self.future_point(item_end);
+                self.cont_until = u64::MAX;
+            }
             return;
         }
         if let Some(n) = next {
