@@ -5,6 +5,7 @@
 //! scenarios with ground truth, [`rx`] finds and tracks cells, [`features`] turns each
 //! SSB into a feature vector and [`detect`] decides.
 
+pub mod daemon;
 pub mod detect;
 pub mod dsp;
 pub mod events;
@@ -13,7 +14,6 @@ pub mod io;
 pub mod nr;
 pub mod pipeline;
 pub mod rng;
-pub mod synth;
 pub mod rx;
-pub mod daemon;
 pub mod source;
+pub mod synth;
