@@ -58,6 +58,9 @@ struct CandState {
     step: f64,
     /// Big-FFT bin feeding each small-IFFT bin.
     sel: Vec<usize>,
+    /// Small-IFFT bins inside the PSS band (± CFO span): the energy normaliser uses only
+    /// these, so the wider (2×) selection adds no noise to ρ².
+    energy_bins: std::ops::Range<usize>,
     /// conj(replica spectrum) on the selected bins, [n2][hyp][n_small].
     replicas: Vec<Vec<Vec<Complex32>>>,
     hyps_hz: Vec<f64>,
@@ -146,9 +149,11 @@ impl PssSearch {
             let lp = (fs / scs_hz).round() as usize;
             // Bins spanning the PSS (127 SCs) plus the CFO span plus a margin.
             let need = (127.0 + 2.0 * hyp_span + 6.0) * scs_hz;
-            let mut n_small = ((need / df).ceil() as usize).max(64);
-            // A size rustfft handles fast: even and 5-smooth.
-            n_small = smooth_ceil(n_small);
+            // Twice the band: a correlation sampled at only the PSS bandwidth can miss its
+            // peak by half a sample, a loss of up to 2.7 dB; at 2× it is ≤ 0.7 dB.
+            let mut n_small = ((2.0 * need / df).ceil() as usize).max(64);
+            // A size rustfft handles fast: even and 5-smooth, and no larger than the block.
+            n_small = smooth_ceil(n_small).min(n_in);
             let step = n_in as f64 / n_small as f64;
             let kc = (cand.offset_hz / df).round() as i64;
             let sel_lo = kc - (n_small as i64) / 2;
@@ -175,12 +180,16 @@ impl PssSearch {
                 replicas.push(per_h);
             }
             let win = ((lp as f64) / step).round().max(1.0) as usize;
+            let half_bins = ((need / 2.0) / df).ceil() as usize;
+            let energy_bins =
+                (n_small / 2).saturating_sub(half_bins)..(n_small / 2 + half_bins).min(n_small);
             states.push(CandState {
                 cand,
                 lp,
                 n_small,
                 step,
                 sel,
+                energy_bins,
                 replicas,
                 hyps_hz,
                 buf: vec![Complex32::new(0.0, 0.0); n_small],
@@ -253,8 +262,12 @@ impl PssSearch {
     fn band_energy(st: &mut CandState, spec: &[Complex32], n_in: usize) {
         let n_small = st.n_small;
         let _ = n_in;
-        for (b, &k) in st.buf.iter_mut().zip(&st.sel) {
-            *b = spec[k];
+        for (i, (b, &k)) in st.buf.iter_mut().zip(&st.sel).enumerate() {
+            *b = if st.energy_bins.contains(&i) {
+                spec[k]
+            } else {
+                Complex32::new(0.0, 0.0)
+            };
         }
         st.ifft.process_with_scratch(&mut st.buf, &mut st.scratch);
         let p: Vec<f64> = st.buf.iter().map(|c| c.norm_sqr() as f64).collect();
