@@ -162,6 +162,9 @@ impl PssSearch {
                 .collect();
             let ifft = planner.plan_fft_inverse(n_small);
             let scratch = vec![Complex32::new(0.0, 0.0); ifft.get_inplace_scratch_len()];
+            let half_bins = ((need / 2.0) / df).ceil() as usize;
+            let energy_bins =
+                (n_small / 2).saturating_sub(half_bins)..(n_small / 2 + half_bins).min(n_small);
             let hyps_hz: Vec<f64> = (-nh..=nh).map(|h| h as f64 * hyp_step * scs_hz).collect();
             let mut replicas = Vec::new();
             let mut big_scratch = vec![Complex32::new(0.0, 0.0); fft.get_inplace_scratch_len()];
@@ -172,17 +175,18 @@ impl PssSearch {
                     r.resize(n_in, Complex32::new(0.0, 0.0));
                     fft.process_with_scratch(&mut r, &mut big_scratch);
                     let mut sel_r = vec![Complex32::new(0.0, 0.0); n_small];
-                    for (s, &k) in sel_r.iter_mut().zip(&sel) {
-                        *s = r[k].conj();
+                    // Same band as the energy normaliser, so ρ² ≤ 1 holds (Cauchy–Schwarz)
+                    // whatever lies outside the PSS band.
+                    for (i, (s, &k)) in sel_r.iter_mut().zip(&sel).enumerate() {
+                        if energy_bins.contains(&i) {
+                            *s = r[k].conj();
+                        }
                     }
                     per_h.push(sel_r);
                 }
                 replicas.push(per_h);
             }
             let win = ((lp as f64) / step).round().max(1.0) as usize;
-            let half_bins = ((need / 2.0) / df).ceil() as usize;
-            let energy_bins =
-                (n_small / 2).saturating_sub(half_bins)..(n_small / 2 + half_bins).min(n_small);
             states.push(CandState {
                 cand,
                 lp,

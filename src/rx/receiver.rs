@@ -363,6 +363,15 @@ impl Receiver {
         }
         self.settle = 0;
         self.run_queue(out);
+        // The last, partial 20 ms of a stream without a cell still gets its decision.
+        let last_start = self.next_nocell - self.nocell_len;
+        if self.cells.is_empty() && self.end > last_start {
+            out.push(RxEvent::NoCell {
+                start: last_start,
+                len: self.end - last_start,
+                band_power_db: self.band_power_db(self.end, 20),
+            });
+        }
         // Work whose window never arrived is dropped: those SSBs are not in the input.
         self.queue.clear();
     }
