@@ -210,7 +210,15 @@ fn open_input(a: &FileArgs) -> Result<(IqReader, PipelineConfig), Failure> {
             }
         }
         (None, Some(o)) => SsbLocation::Given { offset_hz: o, scs },
-        (None, None) => SsbLocation::Raster { scs },
+        // A recording that says where its cell is (a `synth` file) is read the way the
+        // daemon's file source reads it; otherwise search the raster.
+        (None, None) => match ssbguard::source::file::ssb_hint(reader.meta(), center) {
+            Some(h) => SsbLocation::Given {
+                offset_hz: h.offset_hz,
+                scs: scs.or(Scs::from_khz(h.scs_khz)),
+            },
+            None => SsbLocation::Raster { scs },
+        },
     };
     let cfg = PipelineConfig {
         sample_rate_hz: reader.sample_rate_hz(),

@@ -478,7 +478,8 @@ impl Pipeline {
         }
         let alert = self.alerts.observe(&d);
         out.push(Event::Decision(d));
-        if let Some(a) = alert {
+        if let Some(mut a) = alert {
+            a.score = round4(a.score);
             out.push(Event::Alert(a));
         }
     }

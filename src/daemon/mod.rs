@@ -161,7 +161,13 @@ pub fn pipeline_config(cfg: &Config, info: &SourceInfo) -> Result<PipelineConfig
                 .into());
             }
         },
-        (None, None) => SsbLocation::Raster { scs },
+        (None, None) => match info.ssb_hint {
+            Some(h) => SsbLocation::Given {
+                offset_hz: h.offset_hz,
+                scs: scs.or(crate::nr::Scs::from_khz(h.scs_khz)),
+            },
+            None => SsbLocation::Raster { scs },
+        },
     };
     Ok(PipelineConfig {
         sample_rate_hz: info.sample_rate_hz,

@@ -32,7 +32,9 @@ impl FileSource {
     ) -> Result<FileSource, SourceError> {
         let reader = IqReader::open(path, raw)?;
         let rate = reader.sample_rate_hz();
+        let ssb_hint = ssb_hint(reader.meta(), reader.center_freq_hz());
         let info = SourceInfo {
+            ssb_hint,
             kind: SourceKind::File,
             description: path.display().to_string(),
             sample_rate_hz: rate,
@@ -90,4 +92,25 @@ impl IqSource for FileSource {
             Err(e) => Err(e.into()),
         }
     }
+}
+
+/// Where a recording says its (serving) cell's SSB is: the first `cell` annotation that is
+/// not a neighbour, as written by `synth` (CONTRACTS §3).
+pub fn ssb_hint(meta: &crate::io::Meta, center_freq_hz: Option<f64>) -> Option<super::SsbHint> {
+    meta.annotations
+        .iter()
+        .filter(|a| a.label.as_deref() == Some("cell"))
+        .find(|a| a.fields.get("ssbguard:role").and_then(|v| v.as_str()) != Some("neighbour"))
+        .and_then(|a| {
+            let scs_khz = a.fields.get("ssbguard:scs_khz")?.as_u64()? as u32;
+            let offset_hz = match a
+                .fields
+                .get("ssbguard:ssb_offset_hz")
+                .and_then(|v| v.as_f64())
+            {
+                Some(o) => o,
+                None => a.fields.get("ssbguard:ssb_freq_hz")?.as_f64()? - center_freq_hz?,
+            };
+            Some(super::SsbHint { offset_hz, scs_khz })
+        })
 }

@@ -53,9 +53,21 @@ impl SourceKind {
     }
 }
 
+/// Where a source knows its SSB to be (a synthetic scenario's serving cell, a SigMF
+/// recording's `cell` annotation).
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize)]
+pub struct SsbHint {
+    /// SSB centre minus source centre, Hz.
+    pub offset_hz: f64,
+    /// SCS, kHz.
+    pub scs_khz: u32,
+}
+
 /// What a source is, as really set (device readback for SoapySDR).
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct SourceInfo {
+    /// Where the SSB is, when the source knows (used when `[receiver]` does not say).
+    pub ssb_hint: Option<SsbHint>,
     /// Kind.
     pub kind: SourceKind,
     /// Human description: file path, scenario, device args.

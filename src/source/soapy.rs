@@ -25,6 +25,7 @@ impl SoapySource {
     /// A source for `cfg`; the device is opened by the first read.
     pub fn new(cfg: SoapyConfig) -> SoapySource {
         let info = SourceInfo {
+            ssb_hint: None,
             kind: SourceKind::Soapy,
             description: format!("soapy:{}", cfg.args),
             sample_rate_hz: cfg.sample_rate_hz,

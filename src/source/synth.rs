@@ -78,7 +78,15 @@ impl SynthSource {
         realtime: bool,
     ) -> Result<SynthSource, SourceError> {
         let synth = Synth::new(&scenario).map_err(|e| scenario_error(name, e))?;
+        let ssb_hint = scenario
+            .reference_gnb(None)
+            .map(|i| &scenario.gnbs[i])
+            .map(|g| super::SsbHint {
+                offset_hz: g.ssb_offset_hz,
+                scs_khz: g.scs_khz,
+            });
         let info = SourceInfo {
+            ssb_hint,
             kind: SourceKind::Synth,
             description: name.to_owned(),
             sample_rate_hz: scenario.sample_rate_hz,
