@@ -6,8 +6,10 @@
 //! SSB into a feature vector and [`detect`] decides.
 
 pub mod daemon;
+pub mod dataset;
 pub mod detect;
 pub mod dsp;
+pub mod eval;
 pub mod events;
 pub mod features;
 pub mod io;

@@ -70,9 +70,12 @@ enum Cmd {
     Replay {
         #[command(flatten)]
         input: FileArgs,
-        /// Detector: classic (the DNN cascade arrives with the models).
+        /// Detector: classic, dtddnn, single or rawiq (models from --models).
         #[arg(long, default_value = "classic")]
         detector: String,
+        /// Models folder (ONNX files and model cards).
+        #[arg(long, default_value = "models")]
+        models: PathBuf,
         /// fast (as fast as possible) or realtime (paced to the sample rate).
         #[arg(long, default_value = "fast")]
         pace: String,
@@ -88,6 +91,48 @@ enum Cmd {
         /// Clear after M consecutive clean decisions.
         #[arg(long, default_value_t = 8)]
         clear_m: u32,
+    },
+    /// Training data: scenarios from models/splits.toml through the same pipeline, as .npz.
+    Dataset {
+        /// Output folder.
+        #[arg(long, default_value = "out/dataset")]
+        out: PathBuf,
+        /// Splits to write (comma separated: train,val,test).
+        #[arg(long, default_value = "train,val,test")]
+        splits: String,
+        /// Use only the first N seeds of each split.
+        #[arg(long)]
+        limit: Option<usize>,
+        /// Worker threads.
+        #[arg(long, default_value_t = 1)]
+        jobs: usize,
+        /// Do not write the raw-IQ model input.
+        #[arg(long)]
+        no_iq: bool,
+        /// The splits file.
+        #[arg(long, default_value = "models/splits.toml")]
+        splits_file: PathBuf,
+    },
+    /// Offline evaluation of every detector on the test seeds (eval/report.md + JSON + SVG).
+    Eval {
+        /// Report folder.
+        #[arg(long, default_value = "eval")]
+        out: PathBuf,
+        /// Models folder.
+        #[arg(long, default_value = "models")]
+        models: PathBuf,
+        /// Detectors (comma separated).
+        #[arg(long, default_value = "dtddnn,single,rawiq,classic")]
+        detectors: String,
+        /// Use only the first N test seeds.
+        #[arg(long)]
+        test_limit: Option<usize>,
+        /// Use only the first N validation seeds.
+        #[arg(long)]
+        val_limit: Option<usize>,
+        /// Worker threads.
+        #[arg(long, default_value_t = 1)]
+        jobs: usize,
     },
     /// Blind cell search: one JSON line per cell found.
     Cells {
@@ -239,18 +284,20 @@ fn pipeline_failure(e: PipelineError) -> Failure {
 fn replay(
     input: FileArgs,
     detector: String,
+    models: PathBuf,
     pace: String,
     features: bool,
     raise_k: u32,
     raise_n: u32,
     clear_m: u32,
 ) -> Result<(), Failure> {
-    if detector != "classic" {
-        return Err(Failure::new(
-            EXIT_USAGE,
-            format!("--detector {detector}: only 'classic' is available until the models land"),
-        ));
-    }
+    let model = match detector.as_str() {
+        "classic" => None,
+        kind => Some(
+            ssbguard::detect::dnn::load(kind, &models)
+                .map_err(|e| Failure::new(EXIT_USAGE, format!("--detector {kind}: {e}")))?,
+        ),
+    };
     let realtime = match pace.as_str() {
         "fast" => false,
         "realtime" => true,
@@ -270,6 +317,9 @@ fn replay(
     };
     let fs = cfg.sample_rate_hz;
     let mut pipe = Pipeline::new(cfg).map_err(pipeline_failure)?;
+    if let Some(m) = model {
+        pipe.set_model(m);
+    }
     let stdout = std::io::stdout();
     let mut w = std::io::BufWriter::new(stdout.lock());
     let mut buf = vec![Complex32::new(0.0, 0.0); 1 << 15];
@@ -328,6 +378,55 @@ fn replay(
     });
     writeln!(w, "{summary}").map_err(|e| Failure::new(EXIT_OTHER, format!("stdout: {e}")))?;
     Ok(())
+}
+
+fn dataset(
+    out: PathBuf,
+    splits: String,
+    limit: Option<usize>,
+    jobs: usize,
+    no_iq: bool,
+    splits_file: PathBuf,
+) -> Result<(), Failure> {
+    let splits = splits
+        .split(',')
+        .map(|s| {
+            ssbguard::dataset::Split::parse(s)
+                .ok_or_else(|| Failure::new(EXIT_USAGE, format!("--splits: unknown split {s:?}")))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let a = ssbguard::dataset::DatasetArgs {
+        out_dir: out,
+        splits_file,
+        splits,
+        limit,
+        jobs: jobs.max(1),
+        with_iq: !no_iq,
+    };
+    ssbguard::dataset::run(&a)
+        .map(|_| ())
+        .map_err(|e| Failure::new(EXIT_OTHER, e.to_string()))
+}
+
+fn eval(
+    out: PathBuf,
+    models: PathBuf,
+    detectors: String,
+    test_limit: Option<usize>,
+    val_limit: Option<usize>,
+    jobs: usize,
+) -> Result<(), Failure> {
+    let mut a = ssbguard::eval::EvalArgs::new(std::path::Path::new("."));
+    a.out_dir = out;
+    a.splits_file = models.join("splits.toml");
+    a.models_dir = models;
+    a.detectors = detectors.split(',').map(str::to_string).collect();
+    a.test_limit = test_limit;
+    a.val_limit = val_limit;
+    a.jobs = jobs.max(1);
+    ssbguard::eval::run(&a)
+        .map(|_| ())
+        .map_err(|e| Failure::new(EXIT_OTHER, e.to_string()))
 }
 
 fn cells(input: FileArgs, max_seconds: f64) -> Result<(), Failure> {
@@ -408,12 +507,31 @@ fn main() -> ExitCode {
         Cmd::Replay {
             input,
             detector,
+            models,
             pace,
             features,
             raise_k,
             raise_n,
             clear_m,
-        } => replay(input, detector, pace, features, raise_k, raise_n, clear_m),
+        } => replay(
+            input, detector, models, pace, features, raise_k, raise_n, clear_m,
+        ),
+        Cmd::Dataset {
+            out,
+            splits,
+            limit,
+            jobs,
+            no_iq,
+            splits_file,
+        } => dataset(out, splits, limit, jobs, no_iq, splits_file),
+        Cmd::Eval {
+            out,
+            models,
+            detectors,
+            test_limit,
+            val_limit,
+            jobs,
+        } => eval(out, models, detectors, test_limit, val_limit, jobs),
         Cmd::Cells { input, max_seconds } => cells(input, max_seconds),
     };
     match result {

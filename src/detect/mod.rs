@@ -3,3 +3,4 @@
 
 pub mod alert;
 pub mod classic;
+pub mod dnn;

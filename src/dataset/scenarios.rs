@@ -1,0 +1,374 @@
+//! One random scenario per seed: the population the models are trained and judged on.
+//!
+//! Everything is drawn from [`Rng`] streams of the seed, so a seed always gives the same
+//! scenario (and, through [`crate::synth::Synth`], the same samples). The population:
+//!
+//! - **class**: clean 12 %, co-channel neighbour gNB 9 %, LTE carrier 9 %, otherwise one of
+//!   the eight jammer kinds (uniform); a jammed scenario also carries a benign
+//!   interferer 20 % of the time;
+//! - **cell**: 15 kHz (case A, 7.68/11.52/15.36 Msps) or 30 kHz (case B or C,
+//!   15.36/23.04/30.72 Msps), L_max 4 or 8, SSB anywhere in the band, CFO within ±10 kHz,
+//!   clock error within ±1 ppm, traffic load 0–100 %, TDL fading (delay spread 30–300 ns,
+//!   Doppler 0–300 Hz) half of the time, receiver noise floor −70…−45 dBFS (gain);
+//! - **jammer**: SJNR uniform in −5…35 dB, then SNR uniform in max(5, SJNR+1)…40 dB (so every
+//!   SJNR bin is equally populated); benign scenarios draw SNR uniform in 5…40 dB; one
+//!   episode starting 90–140 ms in (after the site baseline has calibrated) and lasting
+//!   100–180 ms; waveform parameters (tone position, comb size, pulse period and duty,
+//!   sweep period, partial-band width and offset, spoofer periodicity) drawn per seed.
+
+use serde::Serialize;
+
+use crate::nr::{Scs, SsbCase};
+use crate::rng::Rng;
+use crate::synth::{
+    ChannelConfig, Episode, GnbConfig, GnbRole, InterfererConfig, InterfererKind, JammerConfig,
+    JammerKind, Scenario,
+};
+
+/// Length of every generated scenario, s.
+pub const DURATION_S: f64 = 0.32;
+
+/// What a scenario contains.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ScenarioClass {
+    /// The serving cell and noise only.
+    Clean,
+    /// Plus a co-channel neighbour gNB (benign).
+    Neighbour,
+    /// Plus an LTE carrier overlapping the SSB band (benign).
+    Lte,
+    /// Plus a jammer.
+    Jammed(JammerKind),
+}
+
+impl ScenarioClass {
+    /// Code stored in the dataset: 0 clean, 1 neighbour, 2 LTE, 3 + k for
+    /// `JammerKind::ALL[k]`.
+    pub fn code(self) -> i8 {
+        match self {
+            ScenarioClass::Clean => 0,
+            ScenarioClass::Neighbour => 1,
+            ScenarioClass::Lte => 2,
+            ScenarioClass::Jammed(k) => 3 + kind_index(k) as i8,
+        }
+    }
+
+    /// Name in reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            ScenarioClass::Clean => "clean",
+            ScenarioClass::Neighbour => "neighbour_gnb",
+            ScenarioClass::Lte => "lte",
+            ScenarioClass::Jammed(k) => k.name(),
+        }
+    }
+}
+
+/// Index of a kind in [`JammerKind::ALL`].
+pub fn kind_index(k: JammerKind) -> usize {
+    JammerKind::ALL.iter().position(|x| *x == k).unwrap_or(0)
+}
+
+/// The knobs drawn for a seed (written to the dataset's metadata).
+#[derive(Clone, Debug, Serialize)]
+pub struct ScenarioMeta {
+    /// Seed.
+    pub seed: u64,
+    /// Class.
+    pub class: ScenarioClass,
+    /// Class code (see [`ScenarioClass::code`]).
+    pub class_code: i8,
+    /// Jammer SJNR, dB (NaN without a jammer).
+    pub sjnr_db: f64,
+    /// Jammer JNR, dB (NaN without a jammer; filled from the synth's ground truth).
+    pub jnr_db: f64,
+    /// Serving-cell SNR, dB.
+    pub snr_db: f64,
+    /// SCS, kHz.
+    pub scs_khz: u32,
+    /// Sample rate.
+    pub sample_rate_hz: f64,
+    /// SSB centre minus recording centre.
+    pub ssb_offset_hz: f64,
+    /// CFO.
+    pub cfo_hz: f64,
+    /// TDL fading on?
+    pub fading: bool,
+    /// Traffic load 0..1.
+    pub traffic_load: f64,
+    /// A benign interferer alongside the jammer (or as the class)?
+    pub benign_interferer: bool,
+    /// Jammer episode [start, stop), s (empty without a jammer).
+    pub episode_s: Option<(f64, f64)>,
+}
+
+fn pick<T: Copy>(rng: &mut Rng, v: &[T]) -> T {
+    v[rng.below(v.len() as u64) as usize]
+}
+
+fn neighbour(rng: &mut Rng, serving: &GnbConfig) -> GnbConfig {
+    let mut pci = rng.below(1008) as u16;
+    if pci == serving.pci {
+        pci = (pci + 1) % 1008;
+    }
+    let snr = (serving.snr_db - rng.range(3.0, 20.0)).max(-5.0);
+    GnbConfig {
+        pci,
+        snr_db: snr,
+        traffic_load: rng.range(0.0, 1.0),
+        cfo_hz: rng.range(-10e3, 10e3),
+        frame_offset_s: Some(-rng.range(0.0, serving.periodicity_ms as f64 * 1e-3)),
+        channel: ChannelConfig::Awgn,
+        role: GnbRole::Neighbour,
+        positions_in_burst: None,
+        clock_ppm: rng.range(-1.0, 1.0),
+        ..serving.clone()
+    }
+}
+
+fn lte(rng: &mut Rng, scs: Scs, fs: f64) -> InterfererConfig {
+    // The carrier must fit the 15 kHz FFT at this rate (the synth does not check).
+    let fits: Vec<u32> = [6u32, 15, 25, 50]
+        .into_iter()
+        .filter(|rb| (*rb * 12) as f64 <= 0.85 * fs / 15e3)
+        .collect();
+    let lte_rb = pick(rng, &fits);
+    let ssb_half = 120.0 * scs.hz();
+    let lte_half = lte_rb as f64 * 90e3;
+    InterfererConfig {
+        kind: InterfererKind::Lte,
+        inr_db: rng.range(0.0, 15.0),
+        // Overlapping the SSB band somewhere.
+        offset_hz: rng.range(-0.9, 0.9) * (ssb_half + lte_half),
+        lte_rb: Some(lte_rb),
+        load: Some(rng.range(0.2, 1.0)),
+        reference_pci: None,
+        episodes: Vec::new(),
+    }
+}
+
+fn tdl(rng: &mut Rng) -> ChannelConfig {
+    let ds = rng.range(30.0, 300.0);
+    let base = [0.0, 0.38, 0.6, 1.0, 1.4, 2.2, 3.0];
+    let pw = [0.0, -2.0, -4.0, -6.0, -9.0, -13.0, -18.0];
+    ChannelConfig::Tdl {
+        delays_ns: base.iter().map(|d| d * ds).collect(),
+        powers_db: pw.to_vec(),
+        doppler_hz: rng.range(0.0, 300.0),
+    }
+}
+
+fn jammer(
+    rng: &mut Rng,
+    kind: JammerKind,
+    sjnr_db: f64,
+    scs: Scs,
+    fs: f64,
+    ep: Episode,
+) -> JammerConfig {
+    let b_ssb = 240.0 * scs.hz();
+    let mut j = JammerConfig {
+        kind,
+        sjnr_db: Some(sjnr_db),
+        jnr_db: None,
+        reference_pci: None,
+        episodes: vec![ep],
+        offset_hz: None,
+        bandwidth_hz: None,
+        tones: None,
+        period_ms: None,
+        duty: None,
+        n_id2: None,
+        spoof_periodicity_ms: None,
+    };
+    match kind {
+        JammerKind::Barrage => {}
+        JammerKind::PartialBand => {
+            let bw = rng.range(0.3, 1.5) * b_ssb;
+            j.bandwidth_hz = Some(bw);
+            j.offset_hz = Some(rng.range(-0.3, 0.3) * b_ssb);
+        }
+        JammerKind::Tone => j.offset_hz = Some(rng.range(-0.45, 0.45) * b_ssb),
+        JammerKind::Comb => {
+            j.tones = Some(rng.below(15) as u32 + 2);
+            j.bandwidth_hz = Some(rng.range(0.5, 1.0) * b_ssb);
+        }
+        JammerKind::Pulsed => {
+            j.period_ms = Some(rng.range(0.5, 5.0));
+            j.duty = Some(rng.range(0.1, 0.5));
+        }
+        JammerKind::Chirp => {
+            j.period_ms = Some(rng.range(0.05, 1.0));
+            j.bandwidth_hz = Some((rng.range(1.0, 3.0) * b_ssb).min(0.9 * fs));
+        }
+        JammerKind::PssSpoofer => j.spoof_periodicity_ms = Some(pick(rng, &[5u32, 10, 20])),
+        JammerKind::Reactive => {}
+    }
+    j
+}
+
+/// The scenario of `seed` and its knobs.
+pub fn scenario_for_seed(seed: u64) -> (Scenario, ScenarioMeta) {
+    let mut rng = Rng::derive(seed, 0x5eed_da7a);
+    let u = rng.uniform();
+    let class = if u < 0.12 {
+        ScenarioClass::Clean
+    } else if u < 0.21 {
+        ScenarioClass::Neighbour
+    } else if u < 0.30 {
+        ScenarioClass::Lte
+    } else {
+        ScenarioClass::Jammed(pick(&mut rng, &JammerKind::ALL))
+    };
+    let scs = if rng.uniform() < 0.5 {
+        Scs::Khz15
+    } else {
+        Scs::Khz30
+    };
+    let (fs, case) = match scs {
+        Scs::Khz15 => (pick(&mut rng, &[7.68e6, 11.52e6, 15.36e6]), SsbCase::A),
+        Scs::Khz30 => (
+            pick(&mut rng, &[15.36e6, 23.04e6, 30.72e6]),
+            pick(&mut rng, &[SsbCase::B, SsbCase::C]),
+        ),
+    };
+    let l_max = pick(&mut rng, &[4u8, 8]);
+    let ssb_half = 120.0 * scs.hz();
+    let max_off = (0.42 * fs - ssb_half).max(0.0);
+    // On the 15 kHz grid, like real SSB placements relative to a tuned centre.
+    let ssb_offset_hz = (rng.range(-max_off, max_off) / 15e3).round() * 15e3;
+    let (sjnr_db, snr_db) = match class {
+        ScenarioClass::Jammed(_) => {
+            let s = rng.range(-5.0, 35.0);
+            (s, rng.range((s + 1.0).max(5.0), 40.0))
+        }
+        _ => (f64::NAN, rng.range(5.0, 40.0)),
+    };
+    let fading = rng.uniform() < 0.5;
+    let traffic_load = rng.uniform();
+    let serving = GnbConfig {
+        pci: rng.below(1008) as u16,
+        scs_khz: scs.khz(),
+        case: Some(case),
+        l_max,
+        periodicity_ms: 20,
+        positions_in_burst: None,
+        ssb_offset_hz,
+        snr_db,
+        traffic_load,
+        carrier_rb: None,
+        ssb_rb_offset: None,
+        frame_offset_s: None,
+        cfo_hz: rng.range(-10e3, 10e3),
+        clock_ppm: rng.range(-1.0, 1.0),
+        channel: if fading {
+            tdl(&mut rng)
+        } else {
+            ChannelConfig::Awgn
+        },
+        role: GnbRole::Serving,
+    };
+    let noise_power_dbfs = rng.range(-70.0, -45.0);
+    let mut gnbs = vec![serving.clone()];
+    let mut interferers = Vec::new();
+    let mut jammers = Vec::new();
+    let mut benign = false;
+    let mut add_benign = |rng: &mut Rng, neighbour_gnb: bool| {
+        if neighbour_gnb {
+            gnbs.push(neighbour(rng, &serving));
+        } else {
+            interferers.push(lte(rng, scs, fs));
+        }
+    };
+    let mut episode_s = None;
+    match class {
+        ScenarioClass::Clean => {}
+        ScenarioClass::Neighbour => {
+            add_benign(&mut rng, true);
+            benign = true;
+        }
+        ScenarioClass::Lte => {
+            add_benign(&mut rng, false);
+            benign = true;
+        }
+        ScenarioClass::Jammed(kind) => {
+            let start = rng.range(0.09, 0.14);
+            let stop = (start + rng.range(0.10, 0.18)).min(DURATION_S);
+            episode_s = Some((start, stop));
+            let ep = Episode {
+                start_s: start,
+                stop_s: stop,
+            };
+            jammers.push(jammer(&mut rng, kind, sjnr_db, scs, fs, ep));
+            if rng.uniform() < 0.2 {
+                let nb = rng.uniform() < 0.5;
+                add_benign(&mut rng, nb);
+                benign = true;
+            }
+        }
+    }
+    let scn = Scenario {
+        description: format!("ssbguard dataset seed {seed}: {}", class.name()),
+        duration_s: DURATION_S,
+        sample_rate_hz: fs,
+        center_freq_hz: 3.5e9,
+        datatype: "cf32_le".into(),
+        seed,
+        noise_power_dbfs,
+        gnbs,
+        jammers,
+        interferers,
+    };
+    let meta = ScenarioMeta {
+        seed,
+        class,
+        class_code: class.code(),
+        sjnr_db,
+        jnr_db: f64::NAN,
+        snr_db,
+        scs_khz: scs.khz(),
+        sample_rate_hz: fs,
+        ssb_offset_hz,
+        cfo_hz: serving.cfo_hz,
+        fading,
+        traffic_load,
+        benign_interferer: benign,
+        episode_s,
+    };
+    (scn, meta)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_seed_gives_a_valid_scenario_and_is_reproducible() {
+        let mut classes = std::collections::HashSet::new();
+        // A range of small seeds and every seed of the shipped splits.
+        let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("models/splits.toml");
+        let sp = crate::dataset::Splits::load(&p).expect("models/splits.toml");
+        let mut seeds: Vec<u64> = (0..200).collect();
+        for s in crate::dataset::Split::ALL {
+            seeds.extend(sp.seeds(s));
+        }
+        for seed in seeds {
+            let (s, m) = scenario_for_seed(seed);
+            s.validate()
+                .unwrap_or_else(|e| panic!("seed {seed} ({:?}): {e}", m.class));
+            crate::synth::Synth::new(&s).unwrap_or_else(|e| panic!("seed {seed}: {e}"));
+            classes.insert(m.class_code);
+            let (s2, _) = scenario_for_seed(seed);
+            assert_eq!(
+                serde_json::to_string(&s).unwrap(),
+                serde_json::to_string(&s2).unwrap()
+            );
+            if let Some(j) = s.jammers.first() {
+                assert!(j.sjnr_db.unwrap() < s.gnbs[0].snr_db);
+            }
+        }
+        // Clean, both benign kinds and all eight jammer kinds appear.
+        assert_eq!(classes.len(), 11, "{classes:?}");
+    }
+}

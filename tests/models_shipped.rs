@@ -1,0 +1,264 @@
+//! The shipped models (`models/`): they load in tract with every startup check, a card
+//! from another feature schema is refused with both versions named, and on a small set of
+//! freshly simulated test-split scenarios the DT-DDNN cascade meets its floors and is
+//! compared with the classical detector on the same SSBs. Run in release mode for speed:
+//! `cargo test --release --test models_shipped`.
+
+use std::path::{Path, PathBuf};
+
+use ssbguard::dataset::{ScenarioClass, Split, Splits, scenario_for_seed};
+use ssbguard::detect::dnn::{self, ModelError};
+use ssbguard::eval::{self, ScenarioRun};
+use ssbguard::features;
+use ssbguard::synth::JammerKind;
+
+fn models() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("models")
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("ssbguard-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).expect("temp dir");
+    d
+}
+
+#[test]
+fn shipped_models_load_and_decide() {
+    for kind in ["dtddnn", "single", "rawiq", "classic"] {
+        let mut m = dnn::load(kind, &models()).unwrap_or_else(|e| panic!("{kind}: {e}"));
+        assert_eq!(m.name(), kind);
+        let f = [0.0f32; features::LEN];
+        let v = ssbguard::detect::classic::ClassicVerdict {
+            score: 0.01,
+            jammed: false,
+            epnre_rise_db: Some(0.0),
+            sjnr_est_db: 20.0,
+        };
+        let out = m.decide(&f, &[], &v);
+        assert!(
+            (0.0..=1.0).contains(&out.score),
+            "{kind}: score {}",
+            out.score
+        );
+    }
+    dnn::TypeHead::load(&models()).expect("type head loads");
+}
+
+#[test]
+fn card_from_another_schema_is_refused_naming_both_versions() {
+    let dir = scratch("schema");
+    for f in std::fs::read_dir(models()).expect("models dir").flatten() {
+        let _ = std::fs::copy(f.path(), dir.join(f.file_name()));
+    }
+    let card = dir.join("dtddnn.json");
+    let text = std::fs::read_to_string(&card).expect("card");
+    let mut j: serde_json::Value = serde_json::from_str(&text).expect("json");
+    j["feature_schema_version"] = serde_json::json!(features::SCHEMA_VERSION + 7);
+    std::fs::write(&card, j.to_string()).expect("write");
+    let err = dnn::load("dtddnn", &dir)
+        .err()
+        .expect("mismatched card refused");
+    assert!(matches!(err, ModelError::Schema { .. }), "{err}");
+    let msg = err.to_string();
+    assert!(
+        msg.contains(&format!(
+            "feature schema version {}",
+            features::SCHEMA_VERSION + 7
+        )) && msg.contains(&format!(
+            "feature schema version {}",
+            features::SCHEMA_VERSION
+        )) && msg.contains("dtddnn.json"),
+        "{msg}"
+    );
+    // Same version, but the inputs in another order: refused too.
+    j["feature_schema_version"] = serde_json::json!(features::SCHEMA_VERSION);
+    let names = j["input_names"].as_array_mut().expect("input_names");
+    names.swap(0, 1);
+    std::fs::write(&card, j.to_string()).expect("write");
+    let err = dnn::load("dtddnn", &dir)
+        .err()
+        .expect("reordered inputs refused");
+    assert!(matches!(err, ModelError::Inputs { .. }), "{err}");
+    // A truncated ONNX file is a load error naming the file.
+    std::fs::write(dir.join("single.onnx"), b"not an onnx file").expect("write");
+    let err = dnn::load("single", &dir)
+        .err()
+        .expect("broken onnx refused");
+    assert!(err.to_string().contains("single.onnx"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Test-split seeds (never used for training or thresholds): continuous jammers at SJNR
+/// 15–30 dB on a cell without a benign interferer and with JNR ≥ 3 dB (the goal's
+/// setting), and benign scenarios.
+fn fresh_seeds(n_jam: usize, n_benign: usize) -> (Vec<u64>, Vec<u64>) {
+    let sp = Splits::load(&models().join("splits.toml")).expect("splits");
+    let (mut jam, mut ben) = (Vec::new(), Vec::new());
+    for s in sp.seeds(Split::Test).into_iter().rev() {
+        let (_, m) = scenario_for_seed(s);
+        match m.class {
+            ScenarioClass::Jammed(k)
+                if eval::is_continuous(k)
+                    && (15.0..30.0).contains(&m.sjnr_db)
+                    && !m.benign_interferer
+                    && m.snr_db - m.sjnr_db >= 4.8 =>
+            {
+                if jam.len() < n_jam {
+                    jam.push(s)
+                }
+            }
+            ScenarioClass::Jammed(_) => {}
+            _ => {
+                if ben.len() < n_benign {
+                    ben.push(s)
+                }
+            }
+        }
+    }
+    (jam, ben)
+}
+
+struct Measured {
+    pd: f64,
+    n_pos: usize,
+    pfa: f64,
+    n_neg: usize,
+    episodes_alerted: f64,
+    benign_alerted: usize,
+}
+
+fn measure(runs: &[ScenarioRun]) -> Measured {
+    let pos: Vec<bool> = runs
+        .iter()
+        .flat_map(|r| r.ssbs.iter().filter(|s| s.label).map(|s| s.jammed))
+        .collect();
+    let neg: Vec<bool> = runs
+        .iter()
+        .filter(|r| !matches!(r.meta.class, ScenarioClass::Jammed(_)))
+        .flat_map(|r| r.ssbs.iter().filter(|s| !s.label).map(|s| s.jammed))
+        .collect();
+    let frac = |v: &[bool]| v.iter().filter(|x| **x).count() as f64 / v.len().max(1) as f64;
+    let episodes: Vec<bool> = runs
+        .iter()
+        .filter_map(|r| {
+            let (a, b) = r.meta.episode_s?;
+            Some(r.raised_s.iter().any(|t| *t >= a && *t <= b + 0.1))
+        })
+        .collect();
+    Measured {
+        pd: frac(&pos),
+        n_pos: pos.len(),
+        pfa: frac(&neg),
+        n_neg: neg.len(),
+        episodes_alerted: frac(&episodes),
+        benign_alerted: runs
+            .iter()
+            .filter(|r| r.meta.episode_s.is_none() && !r.raised_s.is_empty())
+            .count(),
+    }
+}
+
+/// Regression floors of the shipped DT-DDNN, set below what `eval/report.md` measured on
+/// the full test split (Pd 15–30 dB continuous, no interferer; Pfa; episodes). They are
+/// far from the goals (Pd ≥ 99 %, every episode alerted): see the report.
+const FLOOR_PD: f64 = 0.35;
+const CEIL_PFA: f64 = 0.02;
+const FLOOR_EPISODES: f64 = 0.4;
+
+#[test]
+fn dtddnn_meets_floors_on_fresh_test_scenarios_and_is_compared_with_classic() {
+    let (jam, ben) = fresh_seeds(10, 6);
+    assert!(jam.len() >= 8 && ben.len() >= 6, "{jam:?} {ben:?}");
+    let seeds: Vec<u64> = jam.iter().chain(ben.iter()).copied().collect();
+    let jobs = 2;
+    let dt = eval::run_many("dtddnn", &models(), &seeds, jobs).expect("dtddnn runs");
+    let cl = eval::run_many("classic", &models(), &seeds, jobs).expect("classic runs");
+    let (d, c) = (measure(&dt), measure(&cl));
+    eprintln!(
+        "fresh set ({} jammed, {} benign scenarios): dtddnn Pd {:.4} on {} SSBs, Pfa {:.4} on {}, episodes alerted {:.2}, benign scenarios alerted {}; classic Pd {:.4}, Pfa {:.4}, episodes {:.2}, benign alerted {}",
+        jam.len(),
+        ben.len(),
+        d.pd,
+        d.n_pos,
+        d.pfa,
+        d.n_neg,
+        d.episodes_alerted,
+        d.benign_alerted,
+        c.pd,
+        c.pfa,
+        c.episodes_alerted,
+        c.benign_alerted
+    );
+    for r in &dt {
+        let k = match r.meta.class {
+            ScenarioClass::Jammed(k) => k.name(),
+            _ => "benign",
+        };
+        eprintln!(
+            "  seed {} {k:>12} SJNR {:5.1} JNR {:5.1} SNR {:4.1}: raised {:?}",
+            r.meta.seed, r.meta.sjnr_db, r.meta.jnr_db, r.meta.snr_db, r.raised_s
+        );
+    }
+    assert!(
+        d.n_pos >= 200 && d.n_neg >= 200,
+        "too few SSBs: {} {}",
+        d.n_pos,
+        d.n_neg
+    );
+    assert!(d.pd >= FLOOR_PD, "DT-DDNN Pd {} < {FLOOR_PD}", d.pd);
+    assert!(d.pfa <= CEIL_PFA, "DT-DDNN Pfa {} > {CEIL_PFA}", d.pfa);
+    assert!(
+        d.episodes_alerted >= FLOOR_EPISODES,
+        "DT-DDNN alerted {} of the episodes",
+        d.episodes_alerted
+    );
+    assert_eq!(d.benign_alerted, 0, "DT-DDNN alerted on a benign scenario");
+    // Honest comparison on the same SSBs: DT-DDNN's value over the classical detector is
+    // its false-alarm rate (classic runs at ~9 % per SSB on benign scenarios); it must
+    // keep that advantage.
+    assert!(
+        d.pfa * 3.0 <= c.pfa.max(1e-9),
+        "DT-DDNN Pfa {} not well below classic's {}",
+        d.pfa,
+        c.pfa
+    );
+    let _ = JammerKind::ALL;
+}
+
+#[test]
+fn tract_matches_onnxruntime_on_the_recorded_rows() {
+    let text = std::fs::read_to_string(models().join("parity_samples.json")).expect("parity file");
+    let j: serde_json::Value = serde_json::from_str(&text).expect("json");
+    let obj = j.as_object().expect("object");
+    assert!(obj.len() >= 4, "{:?}", obj.keys());
+    for (file, v) in obj {
+        let rows = v["inputs"].as_array().expect("inputs");
+        let want = v["probabilities"].as_array().expect("probabilities");
+        let n_in = rows[0].as_array().expect("row").len();
+        let mut m = dnn::OnnxModel::load(&models().join(file), n_in, "probabilities")
+            .unwrap_or_else(|e| panic!("{e}"));
+        for (x, p) in rows.iter().zip(want) {
+            let x: Vec<f32> = x
+                .as_array()
+                .expect("row")
+                .iter()
+                .map(|v| v.as_f64().expect("number") as f32)
+                .collect();
+            let got = m.run(&x).expect("tract runs");
+            let p: Vec<f64> = p
+                .as_array()
+                .expect("row")
+                .iter()
+                .map(|v| v.as_f64().expect("number"))
+                .collect();
+            assert_eq!(got.len(), p.len(), "{file}");
+            for (a, b) in got.iter().zip(&p) {
+                assert!(
+                    (*a as f64 - b).abs() < 1e-5,
+                    "{file}: tract {a} vs onnxruntime {b}"
+                );
+            }
+        }
+    }
+}
