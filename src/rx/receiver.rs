@@ -332,14 +332,7 @@ impl Receiver {
         self.monitor(first, samples);
         self.end = first + samples.len() as u64;
         self.feed_search(first, samples);
-        for p in std::mem::take(&mut self.peaks) {
-            let scs = self.cfg.candidates[p.candidate].scs;
-            let end = self.window_end(scs, p.sample);
-            let id = self.peak_seq;
-            self.peak_seq += 1;
-            self.peak_store.insert(id, p);
-            self.queue.insert((end, Work::Peak(id)), ());
-        }
+        self.queue_peaks();
         while self.next_nocell <= self.end {
             self.queue.insert(
                 (self.next_nocell as i64, Work::NoCell(self.next_nocell)),
@@ -350,9 +343,8 @@ impl Receiver {
         self.run_queue(out);
     }
 
-    /// Processes everything left (end of a recording).
-    pub fn finish(&mut self, out: &mut Vec<RxEvent>) {
-        self.search.flush(&mut self.peaks);
+    /// Moves the search's new peaks into the work queue, keyed by their window end.
+    fn queue_peaks(&mut self) {
         for p in std::mem::take(&mut self.peaks) {
             let scs = self.cfg.candidates[p.candidate].scs;
             let end = self.window_end(scs, p.sample);
@@ -361,6 +353,12 @@ impl Receiver {
             self.peak_store.insert(id, p);
             self.queue.insert((end, Work::Peak(id)), ());
         }
+    }
+
+    /// Processes everything left (end of a recording).
+    pub fn finish(&mut self, out: &mut Vec<RxEvent>) {
+        self.search.flush(&mut self.peaks);
+        self.queue_peaks();
         self.settle = 0;
         self.run_queue(out);
         // The last, partial 20 ms of a stream without a cell still gets its decision.
