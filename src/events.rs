@@ -47,6 +47,31 @@ pub struct Decision {
     pub features: Option<Vec<f32>>,
 }
 
+impl Decision {
+    /// A decision on `samples` samples from `sample`: not jammed, score 0, SSB not found,
+    /// stage 1, every optional field empty. Callers set what they know with struct update.
+    pub fn blank(sample: u64, samples: u64, time_s: f64, detector: &'static str) -> Self {
+        Decision {
+            kind: "decision",
+            sample,
+            samples,
+            time_s,
+            pci: None,
+            ssb_index: None,
+            ssb_found: false,
+            jammed: false,
+            score: 0.0,
+            detector,
+            stage: 1,
+            sjnr_est_db: None,
+            epnre_rise_db: None,
+            jammer_type: None,
+            latency_s: 0.0,
+            features: None,
+        }
+    }
+}
+
 /// Alert state change.
 #[derive(Clone, Copy, Debug, Serialize, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]

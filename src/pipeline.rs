@@ -355,22 +355,9 @@ impl Pipeline {
                         None => (false, 0.0),
                     };
                     let d = Decision {
-                        kind: "decision",
-                        sample: start,
-                        samples: len,
-                        time_s: self.time(start as f64),
-                        pci: None,
-                        ssb_index: None,
-                        ssb_found: false,
                         jammed,
                         score: round4(score),
-                        detector,
-                        stage: 1,
-                        sjnr_est_db: None,
-                        epnre_rise_db: None,
-                        jammer_type: None,
-                        latency_s: 0.0,
-                        features: None,
+                        ..Decision::blank(start, len, self.time(start as f64), detector)
                     };
                     self.emit(d, out);
                 }
@@ -379,22 +366,14 @@ impl Pipeline {
                         self.status.incomplete_windows += 1;
                         let start = r.start.max(0.0).round() as u64;
                         let d = Decision {
-                            kind: "decision",
-                            sample: start,
-                            samples: r.len.round() as u64,
-                            time_s: (self.time(start as f64) * 1e7).round() / 1e7,
                             pci: Some(r.cell.pci),
                             ssb_index: r.ssb_index,
-                            ssb_found: false,
-                            jammed: false,
-                            score: 0.0,
-                            detector,
-                            stage: 1,
-                            sjnr_est_db: None,
-                            epnre_rise_db: None,
-                            jammer_type: None,
-                            latency_s: 0.0,
-                            features: None,
+                            ..Decision::blank(
+                                start,
+                                r.len.round() as u64,
+                                (self.time(start as f64) * 1e7).round() / 1e7,
+                                detector,
+                            )
                         };
                         self.emit(d, out);
                         continue;
