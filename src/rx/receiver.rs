@@ -19,7 +19,9 @@ use std::collections::BTreeMap;
 
 use num_complex::Complex32;
 
-use super::pss_search::{Candidate, DEFAULT_THRESHOLD, PssPeak, PssSearch};
+use super::pss_search::{
+    Candidate, DEFAULT_THRESHOLD, HYP_SPAN_SCS, HYP_STEP_SCS, PssPeak, PssSearch,
+};
 use super::ring::SampleRing;
 use super::ssb::{CP_P, ExtractError, SSB_LEN_P, SsbDecoder, SsbExtractor, SsbObservation};
 use crate::nr::Scs;
@@ -213,7 +215,13 @@ impl Receiver {
             return Err(RxError::NoCandidates);
         }
         let fs = cfg.sample_rate_hz;
-        let search = PssSearch::new(fs, &cfg.candidates, 0.5, 1.5, cfg.pss_threshold);
+        let search = PssSearch::new(
+            fs,
+            &cfg.candidates,
+            HYP_STEP_SCS,
+            HYP_SPAN_SCS,
+            cfg.pss_threshold,
+        );
         let mut scs_chain = Vec::new();
         for c in &cfg.candidates {
             if !scs_chain.iter().any(|p: &PerScs| p.scs == c.scs) {
