@@ -68,6 +68,73 @@ impl Nco {
     }
 }
 
+/// Σ|x|² over a stream, exactly independent of how the stream is cut into blocks, at
+/// vector speed: sample `n` always adds to lane `n mod 8` (f32, in time order) and the
+/// lanes fold into an f64 total at absolute multiples of [`EnergyAcc::FOLD`] samples and
+/// on [`EnergyAcc::take`]. A lane holds at most FOLD/8 = 128 terms, so the f32 part adds
+/// a relative error below 1e-5 (4e-5 dB).
+#[derive(Clone, Debug, Default)]
+pub struct EnergyAcc {
+    lanes: [f32; 8],
+    total: f64,
+}
+
+impl EnergyAcc {
+    /// Samples between folds (a multiple of 8).
+    pub const FOLD: u64 = 1024;
+
+    fn fold(&mut self) {
+        self.total += self.lanes.iter().map(|&l| l as f64).sum::<f64>();
+        self.lanes = [0.0; 8];
+    }
+
+    /// Adds samples `first..first + x.len()` (absolute indices).
+    pub fn add(&mut self, first: u64, x: &[Complex32]) {
+        let mut n = first;
+        let mut rest = x;
+        while !rest.is_empty() {
+            let to_fold = (Self::FOLD - n % Self::FOLD) as usize;
+            let (seg, tail) = rest.split_at(to_fold.min(rest.len()));
+            // Scalar up to the next multiple of 8, vector lanes through the aligned part,
+            // scalar for what is left.
+            let head = ((8 - n % 8) % 8) as usize;
+            let (h, body) = seg.split_at(head.min(seg.len()));
+            for (i, c) in h.iter().enumerate() {
+                self.lanes[((n + i as u64) % 8) as usize] += c.norm_sqr();
+            }
+            let chunks = body.chunks_exact(8);
+            let rem = chunks.remainder();
+            let mut lanes = self.lanes;
+            for ch in chunks {
+                let ch: &[Complex32; 8] = ch.try_into().expect("chunks of 8");
+                for l in 0..8 {
+                    lanes[l] += ch[l].re * ch[l].re + ch[l].im * ch[l].im;
+                }
+            }
+            self.lanes = lanes;
+            for (i, c) in rem.iter().enumerate() {
+                self.lanes[i] += c.norm_sqr();
+            }
+            n += seg.len() as u64;
+            if n.is_multiple_of(Self::FOLD) {
+                self.fold();
+            }
+            rest = tail;
+        }
+    }
+
+    /// The sum so far.
+    pub fn value(&self) -> f64 {
+        self.total + self.lanes.iter().map(|&l| l as f64).sum::<f64>()
+    }
+
+    /// The sum so far; starts again from zero.
+    pub fn take(&mut self) -> f64 {
+        self.fold();
+        std::mem::take(&mut self.total)
+    }
+}
+
 /// Mean power of a block.
 pub fn mean_power(x: &[Complex32]) -> f64 {
     if x.is_empty() {
@@ -89,6 +156,26 @@ pub fn undb(d: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn energy_acc_is_exactly_block_invariant_and_accurate() {
+        let mut rng = crate::rng::Rng::new(9);
+        let x: Vec<Complex32> = (0..20_000).map(|_| rng.complex_gaussian(1.0)).collect();
+        let exact: f64 = x.iter().map(|c| c.norm_sqr() as f64).sum();
+        let mut whole = EnergyAcc::default();
+        whole.add(13, &x);
+        let w = whole.take();
+        assert!((w - exact).abs() / exact < 1e-5, "{w} vs {exact}");
+        for cut in [1usize, 7, 8, 1000, 1023, 4097] {
+            let mut a = EnergyAcc::default();
+            let mut pos = 13u64;
+            for c in x.chunks(cut) {
+                a.add(pos, c);
+                pos += c.len() as u64;
+            }
+            assert_eq!(a.take().to_bits(), w.to_bits(), "cut {cut}");
+        }
+    }
 
     #[test]
     fn nco_is_block_invariant_and_accurate() {

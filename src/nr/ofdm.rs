@@ -171,6 +171,9 @@ pub struct OfdmDemodulator {
     buf: Vec<Complex32>,
     scratch: Vec<Complex32>,
     scale: f32,
+    /// exp(+j2πk·b/N) for every bin k (index k mod N) and the backoff b it was made for.
+    rot: Vec<Complex32>,
+    rot_backoff: usize,
 }
 
 impl OfdmDemodulator {
@@ -184,6 +187,8 @@ impl OfdmDemodulator {
             buf: vec![Complex32::new(0.0, 0.0); n_fft],
             scratch,
             scale: 1.0 / (n_fft as f32).sqrt(),
+            rot: vec![Complex32::new(1.0, 0.0); n_fft],
+            rot_backoff: 0,
         }
     }
 
@@ -207,17 +212,19 @@ impl OfdmDemodulator {
         self.fft
             .process_with_scratch(&mut self.buf, &mut self.scratch);
         let n = self.n_fft as isize;
+        if backoff != self.rot_backoff {
+            // Starting `backoff` samples early delays nothing but rotates bin k by
+            // exp(−j2πk·backoff/N); this table undoes it (built once per backoff).
+            for (k, r) in self.rot.iter_mut().enumerate() {
+                let kb = (k * backoff) % self.n_fft;
+                let ph = std::f64::consts::TAU * kb as f64 / self.n_fft as f64;
+                *r = Complex32::new(ph.cos() as f32, ph.sin() as f32);
+            }
+            self.rot_backoff = backoff;
+        }
         for (i, o) in out.iter_mut().enumerate() {
-            let k = first_bin + i as isize;
-            let b = self.buf[k.rem_euclid(n) as usize] * self.scale;
-            *o = if backoff == 0 {
-                b
-            } else {
-                // Starting `backoff` samples early delays nothing but rotates bin k by
-                // exp(−j2πk·backoff/N); undo it.
-                let ph = 2.0 * std::f64::consts::PI * (k * backoff as isize) as f64 / n as f64;
-                b * Complex32::new(ph.cos() as f32, ph.sin() as f32)
-            };
+            let k = (first_bin + i as isize).rem_euclid(n) as usize;
+            *o = self.buf[k] * self.scale * self.rot[k];
         }
     }
 }

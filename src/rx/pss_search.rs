@@ -248,6 +248,12 @@ impl PssSearch {
         self.hop
     }
 
+    /// Lag step of candidate `cand`'s correlation output, in input samples (the timing
+    /// uncertainty of a peak is half of it).
+    pub fn step(&self, cand: usize) -> f64 {
+        self.cands.get(cand).map_or(1.0, |c| c.step)
+    }
+
     /// Latency: samples after a PSS before it can be reported (one block plus the peak
     /// hold).
     pub fn latency(&self) -> usize {

@@ -24,6 +24,7 @@ use super::pss_search::{
 };
 use super::ring::SampleRing;
 use super::ssb::{CP_P, ExtractError, SSB_LEN_P, SsbDecoder, SsbExtractor, SsbObservation};
+use crate::dsp::EnergyAcc;
 use crate::nr::Scs;
 
 /// Receiver settings.
@@ -183,7 +184,7 @@ pub struct Receiver {
     ms_len: u64,
     bins: Vec<f64>,
     cur_bin: u64,
-    cur_acc: f64,
+    cur_acc: EnergyAcc,
     nocell_len: u64,
     next_nocell: u64,
     end: u64,
@@ -262,7 +263,7 @@ impl Receiver {
             ms_len,
             bins: vec![0.0; 64],
             cur_bin: 0,
-            cur_acc: 0.0,
+            cur_acc: EnergyAcc::default(),
             end: 0,
             l_max,
             cont_from: 0,
@@ -327,7 +328,7 @@ impl Receiver {
             self.search.reset(&mut self.peaks);
             self.peaks.clear();
             self.search_running = false;
-            self.cur_acc = 0.0;
+            self.cur_acc = EnergyAcc::default();
         }
         if gap {
             self.cur_bin = first / self.ms_len;
@@ -433,19 +434,19 @@ impl Receiver {
             let bin = n / self.ms_len;
             let bin_end = (bin + 1) * self.ms_len;
             let take = ((bin_end - n) as usize).min(samples.len() - i);
-            let s: f64 = samples[i..i + take]
-                .iter()
-                .map(|c| c.norm_sqr() as f64)
-                .sum();
             if bin != self.cur_bin {
                 self.cur_bin = bin;
-                self.cur_acc = 0.0;
+                self.cur_acc = EnergyAcc::default();
             }
-            self.cur_acc += s;
-            let k = (bin % self.bins.len() as u64) as usize;
-            self.bins[k] = self.cur_acc / self.ms_len as f64;
+            self.cur_acc.add(n, &samples[i..i + take]);
             n += take as u64;
             i += take;
+            let k = (bin % self.bins.len() as u64) as usize;
+            self.bins[k] = if n == bin_end {
+                self.cur_acc.take()
+            } else {
+                self.cur_acc.value()
+            } / self.ms_len as f64;
         }
     }
 
@@ -643,10 +644,7 @@ impl Receiver {
     }
 
     fn search_step(&self, cand: usize) -> f64 {
-        let _ = cand;
-        // Lag step of the search output is ≤ n_in / n_small; 8 input samples bounds it for
-        // every rate we plan (n_small ≥ n_in/8).
-        8.0
+        self.search.step(cand)
     }
 
     fn neighbours(&self, id: u32) -> Vec<(u16, f64)> {
