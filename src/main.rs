@@ -10,8 +10,9 @@ use std::io::Write;
 
 use num_complex::Complex32;
 use ssbguard::detect::alert::AlertConfig;
-use ssbguard::events::{CellState, Event};
-use ssbguard::io::{DataType, EXIT_OTHER, EXIT_USAGE, IqReader, RawFormat};
+use ssbguard::events::{AlertState, CellState, Event};
+use ssbguard::features::baseline::{CellBaseline, SITE_FORMAT, SITE_VERSION, SiteBaseline};
+use ssbguard::io::{DataType, EXIT_BAD_DATA, EXIT_OTHER, EXIT_USAGE, IqReader, RawFormat};
 use ssbguard::nr::Scs;
 use ssbguard::pipeline::{DetectorKind, Pipeline, PipelineConfig, PipelineError, SsbLocation};
 use ssbguard::synth::{Scenario, SynthError, write_sigmf};
@@ -91,6 +92,22 @@ enum Cmd {
         /// Clear after M consecutive clean decisions.
         #[arg(long, default_value_t = 8)]
         clear_m: u32,
+        /// Start each cell from this saved site baseline (ssbguard calibrate) instead of
+        /// calibrating on the recording's first SSBs.
+        #[arg(long)]
+        baseline: Option<PathBuf>,
+    },
+    /// Learn the site baseline from a recording known to be clean and save it (JSON) for
+    /// replay --baseline and the daemon.
+    Calibrate {
+        #[command(flatten)]
+        input: FileArgs,
+        /// Output file.
+        #[arg(long, default_value = "baseline.json")]
+        out: PathBuf,
+        /// Save even if the recording raised a jamming alert (it should be clean).
+        #[arg(long)]
+        force: bool,
     },
     /// Training data: scenarios from models/splits.toml through the same pipeline, as .npz.
     Dataset {
@@ -280,6 +297,92 @@ fn pipeline_failure(e: PipelineError) -> Failure {
     Failure::new(EXIT_USAGE, e.to_string())
 }
 
+/// `ssbguard calibrate`: the pipeline over a clean recording, then its per-cell baselines.
+fn calibrate(input: FileArgs, out: PathBuf, force: bool) -> Result<(), Failure> {
+    let (mut reader, cfg) = open_input(&input)?;
+    let (fs, center) = (cfg.sample_rate_hz, cfg.center_freq_hz);
+    let mut pipe = Pipeline::new(cfg).map_err(pipeline_failure)?;
+    let mut buf = vec![Complex32::new(0.0, 0.0); 1 << 15];
+    let mut events = Vec::new();
+    let (mut pos, mut alerts) = (0u64, 0u64);
+    let mut count = |events: &mut Vec<Event>| {
+        alerts += events
+            .drain(..)
+            .filter(|e| matches!(e, Event::Alert(a) if a.state == AlertState::Raised))
+            .count() as u64;
+    };
+    let mut baselines = Vec::new();
+    loop {
+        let n = reader
+            .read(&mut buf)
+            .map_err(|e| Failure::new(e.exit_code(), e.to_string()))?;
+        if n == 0 {
+            break;
+        }
+        pipe.push(pos, &buf[..n], &mut events);
+        pos += n as u64;
+        count(&mut events);
+        // Keep the latest estimate of every cell seen (a cell lost before the end of the
+        // recording keeps what it had learned).
+        for (pci, b) in pipe.baselines() {
+            match baselines.iter_mut().find(|(p, _)| *p == pci) {
+                Some(e) => e.1 = b,
+                None => baselines.push((pci, b)),
+            }
+        }
+    }
+    pipe.finish(&mut events);
+    count(&mut events);
+    if baselines.is_empty() {
+        return Err(Failure::new(
+            EXIT_BAD_DATA,
+            format!(
+                "no cell was tracked for {} SSBs in {:.3} s of input: nothing to calibrate",
+                ssbguard::pipeline::CALIBRATION_SSBS,
+                pos as f64 / fs
+            ),
+        ));
+    }
+    if alerts > 0 && !force {
+        return Err(Failure::new(
+            EXIT_BAD_DATA,
+            format!(
+                "{alerts} jamming alert(s) were raised while calibrating: the recording does not look clean (use --force to save anyway)"
+            ),
+        ));
+    }
+    baselines.sort_by_key(|(p, _)| *p);
+    let site = SiteBaseline {
+        format: SITE_FORMAT.into(),
+        version: SITE_VERSION,
+        feature_schema_version: ssbguard::features::SCHEMA_VERSION,
+        source: input.file.display().to_string(),
+        sample_rate_hz: fs,
+        center_freq_hz: center,
+        cells: baselines
+            .into_iter()
+            .map(|(pci, baseline)| CellBaseline { pci, baseline })
+            .collect(),
+    };
+    site.save(&out)
+        .map_err(|e| Failure::new(EXIT_OTHER, format!("{}: {e}", out.display())))?;
+    let summary = serde_json::json!({
+        "type": "calibration",
+        "out": out.display().to_string(),
+        "samples": pos,
+        "alerts": alerts,
+        "cells": site.cells.iter().map(|c| serde_json::json!({
+            "pci": c.pci,
+            "ssbs": c.baseline.count,
+            "epnre_db": c.baseline.epnre_db,
+            "snr_db": c.baseline.snr_db,
+            "band_power_dbfs": c.baseline.band_power_dbfs,
+        })).collect::<Vec<_>>(),
+    });
+    println!("{summary}");
+    Ok(())
+}
+
 #[allow(clippy::too_many_arguments)]
 fn replay(
     input: FileArgs,
@@ -290,7 +393,11 @@ fn replay(
     raise_k: u32,
     raise_n: u32,
     clear_m: u32,
+    baseline: Option<PathBuf>,
 ) -> Result<(), Failure> {
+    let site = baseline
+        .map(|p| SiteBaseline::load(&p).map_err(|e| Failure::new(EXIT_USAGE, e.to_string())))
+        .transpose()?;
     let model = match detector.as_str() {
         "classic" => None,
         kind => Some(
@@ -319,6 +426,10 @@ fn replay(
     let mut pipe = Pipeline::new(cfg).map_err(pipeline_failure)?;
     if let Some(m) = model {
         pipe.set_model(m);
+    }
+    if let Some(site) = &site {
+        pipe.set_site_baseline(site)
+            .map_err(|e| Failure::new(EXIT_USAGE, format!("--baseline: {e}")))?;
     }
     let stdout = std::io::stdout();
     let mut w = std::io::BufWriter::new(stdout.lock());
@@ -513,9 +624,11 @@ fn main() -> ExitCode {
             raise_k,
             raise_n,
             clear_m,
+            baseline,
         } => replay(
-            input, detector, models, pace, features, raise_k, raise_n, clear_m,
+            input, detector, models, pace, features, raise_k, raise_n, clear_m, baseline,
         ),
+        Cmd::Calibrate { input, out, force } => calibrate(input, out, force),
         Cmd::Dataset {
             out,
             splits,

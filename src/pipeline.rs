@@ -11,7 +11,7 @@ use crate::detect::classic;
 use crate::events::{CellEvent, CellState, Decision, Event};
 use crate::features::{
     self,
-    baseline::{Baseline, BaselineTracker},
+    baseline::{Baseline, BaselineTracker, SiteBaseline},
 };
 use crate::nr::Scs;
 use crate::rx::pss_search::Candidate;
@@ -175,7 +175,8 @@ pub struct Pipeline {
     band_base: Option<(f32, f32)>,
     alerts: AlertBank,
     rx_events: Vec<RxEvent>,
-    saved_baseline: Option<Baseline>,
+    /// Saved baselines by PCI (`ssbguard calibrate`).
+    saved_baselines: HashMap<u16, Baseline>,
     model: Option<Box<dyn ModelDetector>>,
     tap: Option<Tap>,
 }
@@ -244,7 +245,7 @@ impl Pipeline {
             baselines: HashMap::new(),
             band_base: None,
             rx_events: Vec::new(),
-            saved_baseline: None,
+            saved_baselines: HashMap::new(),
             model: None,
             tap: None,
         })
@@ -260,9 +261,16 @@ impl Pipeline {
         self.tap = Some(tap);
     }
 
-    /// Starts every cell from a saved baseline instead of calibrating.
-    pub fn set_baseline(&mut self, b: Baseline) {
-        self.saved_baseline = Some(b);
+    /// Starts the cells of a saved site baseline from it instead of calibrating (other
+    /// cells calibrate as usual). Fails when it was measured with another front end.
+    pub fn set_site_baseline(&mut self, site: &SiteBaseline) -> Result<(), String> {
+        site.check_front_end(self.cfg.sample_rate_hz, self.cfg.center_freq_hz)?;
+        self.saved_baselines = site
+            .cells
+            .iter()
+            .map(|c| (c.pci, c.baseline.clone()))
+            .collect();
+        Ok(())
     }
 
     /// Baselines learned so far, by PCI.
@@ -378,7 +386,7 @@ impl Pipeline {
                         self.emit(d, out);
                         continue;
                     };
-                    let saved = self.saved_baseline.clone();
+                    let saved = self.saved_baselines.get(&r.cell.pci).cloned();
                     let tracker = self
                         .baselines
                         .entry(r.cell.id)

@@ -27,6 +27,14 @@ pub struct Baseline {
     pub band_power_dbfs: f32,
     /// Robust σ of it, dB.
     pub band_sigma_db: f32,
+    /// Median absolute null-RE power (`epnre_db + pss_re_dbfs`: the noise floor inside the
+    /// SSB, which fading does not move), dBFS per RE. `None` in a baseline saved before it
+    /// was tracked.
+    #[serde(default)]
+    pub null_dbfs: Option<f32>,
+    /// Robust σ of it, dB.
+    #[serde(default)]
+    pub null_sigma_db: Option<f32>,
     /// SSBs that went into it.
     pub count: u32,
 }
@@ -49,6 +57,186 @@ fn robust(vals: &[f32]) -> (f32, f32) {
     let m = median(&mut v);
     let mut dev: Vec<f32> = vals.iter().map(|x| (x - m).abs()).collect();
     (m, 1.4826 * median(&mut dev))
+}
+
+/// Format tag of a saved site baseline.
+pub const SITE_FORMAT: &str = "ssbguard-site-baseline";
+/// Version of the saved-baseline file format.
+pub const SITE_VERSION: u32 = 1;
+
+/// A site baseline saved by `ssbguard calibrate`: one [`Baseline`] per cell (PCI), plus
+/// the front end it was measured with. Absolute levels (dBFS) only mean something with
+/// the same sample rate, centre frequency and gain, so a pipeline refuses a file made at
+/// another rate or centre (the gain is not known to every source: keep it fixed).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SiteBaseline {
+    /// Always [`SITE_FORMAT`].
+    pub format: String,
+    /// [`SITE_VERSION`].
+    pub version: u32,
+    /// Feature schema the statistics refer to.
+    pub feature_schema_version: u32,
+    /// Where it was measured (the recording's path), for people.
+    pub source: String,
+    /// Input sample rate, Hz.
+    pub sample_rate_hz: f64,
+    /// Input centre frequency, Hz, when known.
+    pub center_freq_hz: Option<f64>,
+    /// Per cell.
+    pub cells: Vec<CellBaseline>,
+}
+
+/// One cell's entry in a [`SiteBaseline`].
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CellBaseline {
+    /// PCI.
+    pub pci: u16,
+    /// Its statistics.
+    pub baseline: Baseline,
+}
+
+/// Why a saved baseline cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum SiteBaselineError {
+    /// Unreadable file.
+    #[error("{path}: {source}")]
+    Io {
+        /// File.
+        path: String,
+        /// Cause.
+        source: std::io::Error,
+    },
+    /// Not JSON of the right shape.
+    #[error("{path}: not a site baseline: {msg}")]
+    Parse {
+        /// File.
+        path: String,
+        /// serde_json's message (with line and column).
+        msg: String,
+    },
+    /// Readable but unusable.
+    #[error("{path}: {msg}")]
+    Invalid {
+        /// File.
+        path: String,
+        /// What is wrong.
+        msg: String,
+    },
+}
+
+impl SiteBaseline {
+    /// Reads and checks a file.
+    pub fn load(path: &std::path::Path) -> Result<Self, SiteBaselineError> {
+        let p = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|source| SiteBaselineError::Io {
+            path: p.clone(),
+            source,
+        })?;
+        let s: SiteBaseline =
+            serde_json::from_str(&text).map_err(|e| SiteBaselineError::Parse {
+                path: p.clone(),
+                msg: e.to_string(),
+            })?;
+        s.check()
+            .map_err(|msg| SiteBaselineError::Invalid { path: p, msg })?;
+        Ok(s)
+    }
+
+    /// Every problem that makes it unusable, as one message.
+    fn check(&self) -> Result<(), String> {
+        let mut errs = Vec::new();
+        if self.format != SITE_FORMAT {
+            errs.push(format!(
+                "format is {:?}, expected {SITE_FORMAT:?}",
+                self.format
+            ));
+        }
+        if self.version != SITE_VERSION {
+            errs.push(format!(
+                "version {} (this build reads {SITE_VERSION})",
+                self.version
+            ));
+        }
+        if self.feature_schema_version != super::SCHEMA_VERSION {
+            errs.push(format!(
+                "made with feature schema {} but this build computes schema {}: calibrate again",
+                self.feature_schema_version,
+                super::SCHEMA_VERSION
+            ));
+        }
+        if !(self.sample_rate_hz.is_finite() && self.sample_rate_hz > 0.0) {
+            errs.push(format!(
+                "sample_rate_hz {} is not a rate",
+                self.sample_rate_hz
+            ));
+        }
+        for c in &self.cells {
+            let b = &c.baseline;
+            let vals = [
+                ("epnre_db", b.epnre_db),
+                ("snr_db", b.snr_db),
+                ("band_power_dbfs", b.band_power_dbfs),
+            ];
+            let sig = [
+                ("epnre_sigma_db", b.epnre_sigma_db),
+                ("snr_sigma_db", b.snr_sigma_db),
+                ("band_sigma_db", b.band_sigma_db),
+            ];
+            for (n, v) in vals {
+                if !v.is_finite() {
+                    errs.push(format!("cell {}: {n} = {v} is not finite", c.pci));
+                }
+            }
+            for (n, v) in sig {
+                if !(v.is_finite() && v >= 0.0) {
+                    errs.push(format!("cell {}: {n} = {v} must be ≥ 0", c.pci));
+                }
+            }
+            if c.pci > 1007 {
+                errs.push(format!("cell {}: a PCI is 0..=1007", c.pci));
+            }
+        }
+        if errs.is_empty() {
+            Ok(())
+        } else {
+            Err(errs.join("; "))
+        }
+    }
+
+    /// Refuses a baseline measured with another front end.
+    pub fn check_front_end(
+        &self,
+        sample_rate_hz: f64,
+        center_freq_hz: Option<f64>,
+    ) -> Result<(), String> {
+        if (self.sample_rate_hz - sample_rate_hz).abs() > 1e-3 {
+            return Err(format!(
+                "baseline measured at {} Hz, input is {} Hz",
+                self.sample_rate_hz, sample_rate_hz
+            ));
+        }
+        if let (Some(a), Some(b)) = (self.center_freq_hz, center_freq_hz)
+            && (a - b).abs() > 1.0
+        {
+            return Err(format!(
+                "baseline measured at centre {a} Hz, input is at {b} Hz"
+            ));
+        }
+        Ok(())
+    }
+
+    /// Writes it as pretty JSON.
+    pub fn save(&self, path: &std::path::Path) -> std::io::Result<()> {
+        let text = serde_json::to_string_pretty(self).map_err(std::io::Error::other)?;
+        std::fs::write(path, text + "\n")
+    }
+}
+
+/// Absolute mean null-RE power of an SSB, dBFS per RE: `epnre_db + pss_re_dbfs`.
+pub fn null_dbfs(f: &[f32; LEN]) -> f32 {
+    f[idx("epnre_db")] + f[idx("pss_re_dbfs")]
 }
 
 /// Learns and follows a [`Baseline`].
@@ -105,6 +293,8 @@ impl BaselineTracker {
                     let (em, es) = robust(&col(idx("epnre_db")));
                     let (sm, ss) = robust(&col(idx("snr_db")));
                     let (bm, bs) = robust(&col(idx("band_power_dbfs")));
+                    let nulls: Vec<f32> = self.pending.iter().map(null_dbfs).collect();
+                    let (nm, ns) = robust(&nulls);
                     self.est = Some(Baseline {
                         epnre_db: em,
                         epnre_sigma_db: es,
@@ -112,6 +302,8 @@ impl BaselineTracker {
                         snr_sigma_db: ss,
                         band_power_dbfs: bm,
                         band_sigma_db: bs,
+                        null_dbfs: Some(nm),
+                        null_sigma_db: Some(ns),
                         count: self.pending.len() as u32,
                     });
                     self.pending.clear();
@@ -129,6 +321,9 @@ impl BaselineTracker {
                 follow(&mut base.epnre_db, &mut base.epnre_sigma_db, e);
                 follow(&mut base.snr_db, &mut base.snr_sigma_db, s);
                 follow(&mut base.band_power_dbfs, &mut base.band_sigma_db, b);
+                if let (Some(m), Some(sd)) = (&mut base.null_dbfs, &mut base.null_sigma_db) {
+                    follow(m, sd, null_dbfs(f));
+                }
                 base.count += 1;
             }
         }
