@@ -13,7 +13,9 @@
 //! Determinism: every piece of work (a PSS peak to confirm, an SSB occasion, a 20 ms
 //! no-cell window) is queued by the absolute sample where its window ends and processed in
 //! that order once the stream is `settle` samples past it, where `settle` covers the PSS
-//! search's latency. So the events do not depend on how the stream was cut into blocks.
+//! search's latency (or at once while the search is idle: no peak can then still arrive
+//! for an earlier window). So the events do not depend on how the stream was cut into
+//! blocks.
 
 use std::collections::BTreeMap;
 
@@ -466,7 +468,13 @@ impl Receiver {
 
     fn run_queue(&mut self, out: &mut Vec<RxEvent>) {
         while let Some((&(end, work), _)) = self.queue.iter().next() {
-            if end + self.settle as i64 > self.end as i64 {
+            // While the search is idle (between re-acquisition windows, once a cell is
+            // tracked) every peak it will ever report before now is already queued, and
+            // nothing queued later can end before `self.end`: work runs as soon as its
+            // window is complete. The order of the work, and so every event, is the
+            // same as with the full wait; only the latency drops.
+            let wait = if self.search_running { self.settle } else { 0 };
+            if end + wait as i64 > self.end as i64 {
                 break;
             }
             self.queue.remove(&(end, work));
