@@ -48,6 +48,9 @@ fn bench(c: &mut Criterion) {
         jammed: false,
         epnre_rise_db: Some(0.5),
         sjnr_est_db: 20.0,
+        null_rise: Some((0.5, 1.0)),
+        snr_drop_db: Some(0.0),
+        band_rise_db: Some(0.0),
     };
     for kind in ["dtddnn", "single", "rawiq"] {
         let Ok(mut m) = dnn::load(kind, &dir) else {

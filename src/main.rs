@@ -71,8 +71,9 @@ enum Cmd {
     Replay {
         #[command(flatten)]
         input: FileArgs,
-        /// Detector: classic, dtddnn, single or rawiq (models from --models).
-        #[arg(long, default_value = "classic")]
+        /// Detector: dtddnn (default), single, rawiq (models from --models) or classic
+        /// (no files; the site-baseline threshold detector).
+        #[arg(long, default_value = "dtddnn")]
         detector: String,
         /// Models folder (ONNX files and model cards).
         #[arg(long, default_value = "models")]

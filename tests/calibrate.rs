@@ -2,6 +2,7 @@
 //! a jammer that is already on air when replay starts is learned as "normal" by the
 //! self-calibrating baseline, and caught at once with a baseline saved from a clean
 //! recording of the same site; bad or mismatched baseline files are refused clearly.
+//! The classic detector is pinned: it is the one whose verdict is the baseline comparison.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -72,9 +73,16 @@ fn saved_baseline_catches_a_jammer_present_from_the_start() {
     assert_eq!(cal["alerts"], 0, "{cal}");
 
     // Without it the first SSBs of the jammed recording *are* the baseline.
-    let without = summary(&run(&["replay", &jammed]));
+    let without = summary(&run(&["replay", &jammed, "--detector", "classic"]));
     // With it, the jammer is an EPNRE rise of ~7 dB over the clean site from SSB one.
-    let with = summary(&run(&["replay", &jammed, "--baseline", base_s]));
+    let with = summary(&run(&[
+        "replay",
+        &jammed,
+        "--detector",
+        "classic",
+        "--baseline",
+        base_s,
+    ]));
     let (dw, jw) = (
         with["decisions"].as_u64().expect("n"),
         with["jammed"].as_u64().expect("n"),
@@ -88,7 +96,14 @@ fn saved_baseline_catches_a_jammer_present_from_the_start() {
 
     // The clean recording replayed against its own site baseline stays quiet.
     let clean2 = synth(&d, "clean2", 13, 7.68e6, false);
-    let quiet = summary(&run(&["replay", &clean2, "--baseline", base_s]));
+    let quiet = summary(&run(&[
+        "replay",
+        &clean2,
+        "--detector",
+        "classic",
+        "--baseline",
+        base_s,
+    ]));
     assert_eq!(quiet["alerts"], 0, "{quiet}");
 
     // A baseline measured at another rate is refused, naming both rates.

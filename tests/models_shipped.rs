@@ -34,6 +34,9 @@ fn shipped_models_load_and_decide() {
             jammed: false,
             epnre_rise_db: Some(0.0),
             sjnr_est_db: 20.0,
+            null_rise: Some((0.5, 1.0)),
+            snr_drop_db: Some(0.0),
+            band_rise_db: Some(0.0),
         };
         let out = m.decide(&f, &[], &v);
         assert!(
@@ -90,20 +93,15 @@ fn card_from_another_schema_is_refused_naming_both_versions() {
 }
 
 /// Test-split seeds (never used for training or thresholds): continuous jammers at SJNR
-/// 15–30 dB on a cell without a benign interferer and with JNR ≥ 3 dB (the goal's
-/// setting), and benign scenarios.
+/// 15–30 dB with JNR ≥ 0 dB (the report's headline population, [`eval::is_headline`]) on a
+/// cell without a benign interferer, and benign scenarios.
 fn fresh_seeds(n_jam: usize, n_benign: usize) -> (Vec<u64>, Vec<u64>) {
     let sp = Splits::load(&models().join("splits.toml")).expect("splits");
     let (mut jam, mut ben) = (Vec::new(), Vec::new());
     for s in sp.seeds(Split::Test).into_iter().rev() {
         let (_, m) = scenario_for_seed(s);
         match m.class {
-            ScenarioClass::Jammed(k)
-                if eval::is_continuous(k)
-                    && (15.0..30.0).contains(&m.sjnr_db)
-                    && !m.benign_interferer
-                    && m.snr_db - m.sjnr_db >= 4.8 =>
-            {
+            ScenarioClass::Jammed(k) if eval::is_headline(&m, Some(k)) && !m.benign_interferer => {
                 if jam.len() < n_jam {
                     jam.push(s)
                 }
@@ -160,11 +158,13 @@ fn measure(runs: &[ScenarioRun]) -> Measured {
 }
 
 /// Regression floors of the shipped DT-DDNN, set below what `eval/report.md` measured on
-/// the full test split (Pd 15–30 dB continuous, no interferer; Pfa; episodes). They are
-/// far from the goals (Pd ≥ 99 %, every episode alerted): see the report.
-const FLOOR_PD: f64 = 0.35;
+/// the full test split (per-SSB Pd 82.7 % at SJNR 15–30 dB, continuous kinds, JNR ≥ 0 dB,
+/// no benign interferer, at 1 % validation Pfa; benign Pfa 1.8 % at the shipped threshold;
+/// 85.4 % of the headline episodes alerted), with room for a 10-scenario subset's spread. They are below the
+/// issue's goals (Pd ≥ 99 %, every episode alerted): see the report.
+const FLOOR_PD: f64 = 0.70;
 const CEIL_PFA: f64 = 0.02;
-const FLOOR_EPISODES: f64 = 0.4;
+const FLOOR_EPISODES: f64 = 0.8;
 
 #[test]
 fn dtddnn_meets_floors_on_fresh_test_scenarios_and_is_compared_with_classic() {
@@ -214,9 +214,15 @@ fn dtddnn_meets_floors_on_fresh_test_scenarios_and_is_compared_with_classic() {
         d.episodes_alerted
     );
     assert_eq!(d.benign_alerted, 0, "DT-DDNN alerted on a benign scenario");
-    // Honest comparison on the same SSBs: DT-DDNN's value over the classical detector is
-    // its false-alarm rate (classic runs at ~9 % per SSB on benign scenarios); it must
-    // keep that advantage.
+    // Honest comparison on the same SSBs: the shipped DT-DDNN detects more than the
+    // classical detector (which runs at ~10 % per-SSB false alarms on benign scenarios at
+    // its own threshold) with a false-alarm rate well below classic's.
+    assert!(
+        d.pd >= c.pd,
+        "DT-DDNN Pd {} below classic's {} on the same SSBs",
+        d.pd,
+        c.pd
+    );
     assert!(
         d.pfa * 3.0 <= c.pfa.max(1e-9),
         "DT-DDNN Pfa {} not well below classic's {}",

@@ -4,12 +4,14 @@
 //! model input, the label and the scenario's ground truth. Train, validation and test
 //! sets come from disjoint seed ranges fixed in `models/splits.toml` ([`splits`]).
 //!
-//! **Label.** An SSB decision is *jammed* when a jammer emits inside its sample window
-//! `[sample, sample + samples)`: inside an episode, inside a pulse of a pulsed jammer,
-//! during the SSB symbols for a reactive one, during its own fake SSBs for a spoofer. Every
-//! generated jammer has in-band power by construction (the synth refuses one without), so
-//! "emits" means "puts power into the SSB band". `jam_frac` is the fraction of the window's
-//! samples during which it emits.
+//! **Label.** An SSB decision is *jammed* when a jammer puts power into the cell's SSB band
+//! inside its sample window `[sample, sample + samples)`: inside an episode, inside a pulse
+//! of a pulsed jammer, during the SSB symbols for a reactive one, during its own fake SSBs
+//! for a spoofer, and for a chirp only while its sweep crosses the SSB band (a sweep of
+//! 1–3 SSB bandwidths with a period of up to 1 ms can pass a whole SSB by: that SSB is
+//! untouched and labelled clean). Every other kind has in-band power whenever it emits (the
+//! synth refuses a jammer without). `jam_frac` is the fraction of the window's samples
+//! during which it does ([`crate::synth::JammerTruth::emits_in_band`]).
 //!
 //! The rows are captured by a recording [`ModelDetector`] that computes the model inputs
 //! with exactly the functions the deployed detectors use ([`crate::detect::dnn::model_input`],
@@ -110,8 +112,7 @@ impl Truth {
             let mut t = start;
             while t < start + len {
                 n += 1;
-                let emits = j.gate.is_on(t) && j.on_air.as_ref().is_none_or(|s| s.is_on(t));
-                on += emits as u32;
+                on += j.emits_in_band(t) as u32;
                 t += 2;
             }
             let f = on as f32 / n.max(1) as f32;

@@ -9,12 +9,25 @@
 //! - **cell**: 15 kHz (case A, 7.68/11.52/15.36 Msps) or 30 kHz (case B or C,
 //!   15.36/23.04/30.72 Msps), L_max 4 or 8, SSB anywhere in the band, CFO within ±10 kHz,
 //!   clock error within ±1 ppm, traffic load 0–100 %, TDL fading (delay spread 30–300 ns,
-//!   Doppler 0–300 Hz) half of the time, receiver noise floor −70…−45 dBFS (gain);
-//! - **jammer**: SJNR uniform in −5…35 dB, then SNR uniform in max(5, SJNR+1)…40 dB (so every
-//!   SJNR bin is equally populated); benign scenarios draw SNR uniform in 5…40 dB; one
-//!   episode starting 90–140 ms in (after the site baseline has calibrated) and lasting
-//!   100–180 ms; waveform parameters (tone position, comb size, pulse period and duty,
-//!   sweep period, partial-band width and offset, spoofer periodicity) drawn per seed.
+//!   Doppler 0–300 Hz) half of the time, receiver noise floor −70…−45 dBFS (gain),
+//!   transmitter EVM −40…−20 dB (a real gNB and receiver front end: the SNR a decoder
+//!   measures on the DMRS saturates near −EVM even when the noise floor is far lower, as on
+//!   the real captures; a neighbour gNB shares the serving cell's);
+//! - **powers, by physics** ([`draw_powers`]): a jammed scenario draws its SJNR uniform in
+//!   −5…35 dB (every SJNR bin equally populated) and, independently, its JNR (the jammer's
+//!   in-band power over the receiver noise in the SSB band) uniform in −5…25 dB, so jammers
+//!   below the noise floor stay in the set; the cell's SNR follows,
+//!   SNR = SJNR + 10·log10(1 + 10^(JNR/10)). SNR must stay within 5…50 dB (a cell the
+//!   receiver can acquire, a realistic ceiling): the JNR is drawn uniformly from the part of
+//!   −5…25 dB that keeps it there (rejection sampling of the JNR given the SJNR, done in
+//!   closed form), so low SJNRs come with strong jammers (SJNR −5 dB needs JNR ≥ 9.5 dB) and
+//!   SJNR 35 dB with JNR ≤ 14.9 dB. **Benign scenarios draw their SNR from the same
+//!   marginal** (an SJNR and a JNR drawn the same way, only the implied SNR kept), so the
+//!   SNR alone tells nothing about the label;
+//! - **jammer**: one episode starting 90–140 ms in (after the site baseline has calibrated)
+//!   and lasting 100–180 ms; waveform parameters (tone position, comb size, pulse period
+//!   and duty, sweep period, partial-band width and offset, spoofer periodicity) drawn per
+//!   seed.
 
 use serde::Serialize;
 
@@ -81,10 +94,13 @@ pub struct ScenarioMeta {
     pub class_code: i8,
     /// Jammer SJNR, dB (NaN without a jammer).
     pub sjnr_db: f64,
-    /// Jammer JNR, dB (NaN without a jammer; filled from the synth's ground truth).
+    /// Jammer JNR, dB (NaN without a jammer; as drawn, then replaced by the synth's ground
+    /// truth when the scenario is rendered, which agrees to rounding).
     pub jnr_db: f64,
     /// Serving-cell SNR, dB.
     pub snr_db: f64,
+    /// Transmitter EVM of the gNBs, dB.
+    pub evm_db: f64,
     /// SCS, kHz.
     pub scs_khz: u32,
     /// Sample rate.
@@ -101,6 +117,55 @@ pub struct ScenarioMeta {
     pub benign_interferer: bool,
     /// Jammer episode [start, stop), s (empty without a jammer).
     pub episode_s: Option<(f64, f64)>,
+}
+
+/// SJNR range of jammed scenarios, dB.
+pub const SJNR_RANGE_DB: (f64, f64) = (-5.0, 35.0);
+/// JNR range of jammed scenarios before the SNR limits, dB.
+pub const JNR_RANGE_DB: (f64, f64) = (-5.0, 25.0);
+/// Transmitter EVM of the gNBs, dB (uniform).
+pub const EVM_RANGE_DB: (f64, f64) = (-40.0, -20.0);
+/// Serving-cell SNR limits, dB (acquirable cell, realistic ceiling).
+pub const SNR_RANGE_DB: (f64, f64) = (5.0, 50.0);
+
+/// Power ratios of one scenario, dB.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Powers {
+    /// SJNR = P_SSB / (P_jammer + P_noise).
+    pub sjnr_db: f64,
+    /// JNR = P_jammer / P_noise.
+    pub jnr_db: f64,
+    /// SNR = P_SSB / P_noise = SJNR + 10·log10(1 + 10^(JNR/10)).
+    pub snr_db: f64,
+}
+
+/// SNR of a cell seen at `sjnr_db` under a jammer at `jnr_db`.
+pub fn snr_for(sjnr_db: f64, jnr_db: f64) -> f64 {
+    sjnr_db + 10.0 * (1.0 + 10f64.powf(jnr_db / 10.0)).log10()
+}
+
+/// The JNR that gives SNR − SJNR = `gap_db` (−∞ for a gap ≤ 0).
+fn jnr_for_gap(gap_db: f64) -> f64 {
+    if gap_db <= 0.0 {
+        f64::NEG_INFINITY
+    } else {
+        10.0 * (10f64.powf(gap_db / 10.0) - 1.0).log10()
+    }
+}
+
+/// Draws SJNR uniform in [`SJNR_RANGE_DB`], then JNR uniform in the part of
+/// [`JNR_RANGE_DB`] that keeps the SNR inside [`SNR_RANGE_DB`] (the SNR grows with the JNR,
+/// so that part is one interval), and derives the SNR. See the module doc.
+pub fn draw_powers(rng: &mut Rng) -> Powers {
+    let sjnr_db = rng.range(SJNR_RANGE_DB.0, SJNR_RANGE_DB.1);
+    let lo = JNR_RANGE_DB.0.max(jnr_for_gap(SNR_RANGE_DB.0 - sjnr_db));
+    let hi = JNR_RANGE_DB.1.min(jnr_for_gap(SNR_RANGE_DB.1 - sjnr_db));
+    let jnr_db = rng.range(lo, hi);
+    Powers {
+        sjnr_db,
+        jnr_db,
+        snr_db: snr_for(sjnr_db, jnr_db),
+    }
 }
 
 fn pick<T: Copy>(rng: &mut Rng, v: &[T]) -> T {
@@ -128,7 +193,8 @@ fn neighbour(rng: &mut Rng, serving: &GnbConfig) -> GnbConfig {
 }
 
 fn lte(rng: &mut Rng, scs: Scs, fs: f64) -> InterfererConfig {
-    // The carrier must fit the 15 kHz FFT at this rate (the synth does not check).
+    // The carrier must fit the 15 kHz FFT at this rate (the synth refuses one that does not;
+    // 85 % keeps it clear of the band edges).
     let fits: Vec<u32> = [6u32, 15, 25, 50]
         .into_iter()
         .filter(|rb| (*rb * 12) as f64 <= 0.85 * fs / 15e3)
@@ -238,15 +304,14 @@ pub fn scenario_for_seed(seed: u64) -> (Scenario, ScenarioMeta) {
     let max_off = (0.42 * fs - ssb_half).max(0.0);
     // On the 15 kHz grid, like real SSB placements relative to a tuned centre.
     let ssb_offset_hz = (rng.range(-max_off, max_off) / 15e3).round() * 15e3;
-    let (sjnr_db, snr_db) = match class {
-        ScenarioClass::Jammed(_) => {
-            let s = rng.range(-5.0, 35.0);
-            (s, rng.range((s + 1.0).max(5.0), 40.0))
-        }
-        _ => (f64::NAN, rng.range(5.0, 40.0)),
+    let p = draw_powers(&mut rng);
+    let (sjnr_db, jnr_db, snr_db) = match class {
+        ScenarioClass::Jammed(_) => (p.sjnr_db, p.jnr_db, p.snr_db),
+        _ => (f64::NAN, f64::NAN, p.snr_db),
     };
     let fading = rng.uniform() < 0.5;
     let traffic_load = rng.uniform();
+    let evm_db = rng.range(EVM_RANGE_DB.0, EVM_RANGE_DB.1);
     let serving = GnbConfig {
         pci: rng.below(1008) as u16,
         scs_khz: scs.khz(),
@@ -268,6 +333,7 @@ pub fn scenario_for_seed(seed: u64) -> (Scenario, ScenarioMeta) {
             ChannelConfig::Awgn
         },
         role: GnbRole::Serving,
+        evm_db: Some(evm_db),
     };
     let noise_power_dbfs = rng.range(-70.0, -45.0);
     let mut gnbs = vec![serving.clone()];
@@ -325,8 +391,9 @@ pub fn scenario_for_seed(seed: u64) -> (Scenario, ScenarioMeta) {
         class,
         class_code: class.code(),
         sjnr_db,
-        jnr_db: f64::NAN,
+        jnr_db,
         snr_db,
+        evm_db,
         scs_khz: scs.khz(),
         sample_rate_hz: fs,
         ssb_offset_hz,
@@ -357,18 +424,63 @@ mod tests {
             let (s, m) = scenario_for_seed(seed);
             s.validate()
                 .unwrap_or_else(|e| panic!("seed {seed} ({:?}): {e}", m.class));
-            crate::synth::Synth::new(&s).unwrap_or_else(|e| panic!("seed {seed}: {e}"));
+            let syn = crate::synth::Synth::new(&s).unwrap_or_else(|e| panic!("seed {seed}: {e}"));
             classes.insert(m.class_code);
             let (s2, _) = scenario_for_seed(seed);
             assert_eq!(
                 serde_json::to_string(&s).unwrap(),
                 serde_json::to_string(&s2).unwrap()
             );
+            let snr = s.gnbs[0].snr_db;
+            assert!((4.999..=50.001).contains(&snr), "seed {seed}: SNR {snr}");
             if let Some(j) = s.jammers.first() {
-                assert!(j.sjnr_db.unwrap() < s.gnbs[0].snr_db);
+                assert!(j.sjnr_db.unwrap() < snr);
+                // The synth realises the drawn JNR.
+                let t = &syn.jammer_truth()[0];
+                assert!((t.jnr_db - m.jnr_db).abs() < 1e-6, "seed {seed}");
+                assert!((t.sjnr_db - m.sjnr_db).abs() < 1e-6, "seed {seed}");
+            } else {
+                assert!(m.jnr_db.is_nan() && m.sjnr_db.is_nan());
             }
         }
         // Clean, both benign kinds and all eight jammer kinds appear.
         assert_eq!(classes.len(), 11, "{classes:?}");
+    }
+
+    #[test]
+    fn powers_are_drawn_by_physics_within_their_limits() {
+        let mut rng = Rng::new(42);
+        let mut sub_noise = 0;
+        let mut by_sjnr = [0usize; 8];
+        let n = 20_000;
+        for _ in 0..n {
+            let p = draw_powers(&mut rng);
+            assert!(
+                (SJNR_RANGE_DB.0..SJNR_RANGE_DB.1).contains(&p.sjnr_db),
+                "{p:?}"
+            );
+            assert!(
+                (JNR_RANGE_DB.0..=JNR_RANGE_DB.1).contains(&p.jnr_db),
+                "{p:?}"
+            );
+            assert!((4.999..=50.001).contains(&p.snr_db), "{p:?}");
+            // SNR = SJNR + 10·log10(1 + JNR), i.e. P_SSB/P_n = P_SSB/(P_j + P_n) · (P_j + P_n)/P_n.
+            let lin = |d: f64| 10f64.powf(d / 10.0);
+            let sjnr = lin(p.snr_db) / (lin(p.jnr_db) + 1.0);
+            assert!((10.0 * sjnr.log10() - p.sjnr_db).abs() < 1e-9);
+            sub_noise += (p.jnr_db < 0.0) as usize;
+            by_sjnr[((p.sjnr_db + 5.0) / 5.0) as usize] += 1;
+        }
+        // Jammers below the noise floor stay in the set; SJNR bins are equally populated.
+        assert!(sub_noise > n / 10, "{sub_noise}");
+        for c in by_sjnr {
+            assert!(
+                (c as f64 - n as f64 / 8.0).abs() < 0.1 * n as f64 / 8.0,
+                "{by_sjnr:?}"
+            );
+        }
+        // The limits bind where physics says: SJNR −5 dB on a 5 dB cell needs JNR ≥ 9.5 dB.
+        assert!((snr_for(-5.0, jnr_for_gap(10.0)) - 5.0).abs() < 1e-9);
+        assert!((jnr_for_gap(10.0) - 9.542).abs() < 1e-3);
     }
 }

@@ -33,7 +33,15 @@ use crate::pipeline::{ModelDetector, ModelVerdict};
 use crate::rx::ssb::SSB_LEN_P;
 
 /// Site-context inputs appended to the schema features.
-pub const CONTEXT_NAMES: [&str; 3] = ["ctx_epnre_rise_db", "ctx_calibrated", "ctx_classic_ratio"];
+pub const CONTEXT_NAMES: [&str; 7] = [
+    "ctx_epnre_rise_db",
+    "ctx_calibrated",
+    "ctx_classic_ratio",
+    "ctx_null_rise_db",
+    "ctx_null_rise_sigmas",
+    "ctx_snr_drop_db",
+    "ctx_band_rise_db",
+];
 
 /// Inputs of the feature models.
 pub const N_INPUT: usize = features::LEN + CONTEXT_NAMES.len();
@@ -66,10 +74,14 @@ pub fn input_names() -> Vec<String> {
         .collect()
 }
 
-/// Feature-model input: the schema features, then the EPNRE rise over the site baseline
-/// (dB, 0 before calibration, clamped to ±40), whether the baseline is calibrated (0/1),
-/// and the classical detector's evidence ratio (its score's logit / 4 + 1, clamped to
-/// −3…6; ≥ 1 means "classical says jammed").
+/// Feature-model input: the schema features, then the site context from the classical
+/// detector's baseline (every value 0 before calibration): the EPNRE rise over the
+/// baseline (dB, clamped to ±40), whether the baseline is calibrated (0/1), the classical
+/// detector's evidence ratio (its score's logit / 4 + 1, clamped to −3…6; ≥ 1 means
+/// "classical says jammed"), the absolute null-RE power's rise over the baseline (dB,
+/// ±40, and in baseline σ, ±100: a jammer at JNR 0 dB lifts it by 3 dB whatever the
+/// fading does to the PSS), the DMRS SNR drop below the baseline (dB, ±60) and the
+/// wideband power rise (dB, ±40).
 pub fn model_input(f: &[f32; features::LEN], c: &ClassicVerdict) -> [f32; N_INPUT] {
     let mut x = [0.0f32; N_INPUT];
     x[..features::LEN].copy_from_slice(f);
@@ -78,6 +90,11 @@ pub fn model_input(f: &[f32; features::LEN], c: &ClassicVerdict) -> [f32; N_INPU
     x[n + 1] = c.epnre_rise_db.is_some() as u8 as f32;
     let s = c.score.clamp(1e-9, 1.0 - 1e-9);
     x[n + 2] = (1.0 + (s / (1.0 - s)).ln() / 4.0).clamp(-3.0, 6.0) as f32;
+    let (nr, nz) = c.null_rise.unwrap_or((0.0, 0.0));
+    x[n + 3] = nr.clamp(-40.0, 40.0) as f32;
+    x[n + 4] = nz.clamp(-100.0, 100.0) as f32;
+    x[n + 5] = c.snr_drop_db.unwrap_or(0.0).clamp(-60.0, 60.0) as f32;
+    x[n + 6] = c.band_rise_db.unwrap_or(0.0).clamp(-40.0, 40.0) as f32;
     for v in x.iter_mut() {
         if !v.is_finite() {
             *v = 0.0;
@@ -656,6 +673,9 @@ mod tests {
             jammed: score >= 0.5,
             epnre_rise_db: rise,
             sjnr_est_db: 10.0,
+            null_rise: rise.map(|r| (r + 1.0, 2.0 * r)),
+            snr_drop_db: rise.map(|r| -r),
+            band_rise_db: rise.map(|_| 0.25),
         }
     }
 
@@ -668,7 +688,12 @@ mod tests {
         assert_eq!(x[features::LEN + 1], 1.0);
         // score 0.5 ⇔ ratio 1 (the classical threshold).
         assert!((x[features::LEN + 2] - 1.0).abs() < 1e-6);
+        assert_eq!(x[features::LEN + 3], 3.5);
+        assert_eq!(x[features::LEN + 4], 5.0);
+        assert_eq!(x[features::LEN + 5], -2.5);
+        assert_eq!(x[features::LEN + 6], 0.25);
         let y = model_input(&f, &verdict(1.0 / (1.0 + (-4.0f64).exp()), None));
+        assert!(y[features::LEN + 3..].iter().all(|v| *v == 0.0));
         assert_eq!(y[features::LEN], 0.0);
         assert_eq!(y[features::LEN + 1], 0.0);
         assert!((y[features::LEN + 2] - 2.0).abs() < 1e-5);

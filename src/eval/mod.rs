@@ -52,15 +52,21 @@ pub const SJNR_BINS: [(f64, f64); 8] = [
     (30.0, 35.0),
 ];
 
-/// JNR bins, dB.
+/// JNR bins, dB (the population draws JNR in −5…25 dB, `src/dataset/scenarios.rs`).
 pub const JNR_BINS: [(f64, f64); 6] = [
-    (-20.0, -5.0),
     (-5.0, 0.0),
     (0.0, 5.0),
     (5.0, 10.0),
-    (10.0, 20.0),
-    (20.0, 80.0),
+    (10.0, 15.0),
+    (15.0, 20.0),
+    (20.0, 25.0),
 ];
+
+/// The headline population: SJNR 15–30 dB, continuous kinds, jammer at or above the noise
+/// floor (JNR ≥ 0 dB).
+pub fn is_headline(m: &dataset::ScenarioMeta, kind: Option<JammerKind>) -> bool {
+    (15.0..30.0).contains(&m.sjnr_db) && m.jnr_db >= 0.0 && kind.is_some_and(is_continuous)
+}
 
 /// Jammer kinds that emit during every SSB of an episode.
 pub fn is_continuous(k: JammerKind) -> bool {
@@ -305,6 +311,10 @@ pub struct OperatingPoint {
     pub pd_by_sjnr: BTreeMap<String, Rate>,
     /// Pd per SJNR bin, continuous jammer kinds only.
     pub pd_by_sjnr_continuous: BTreeMap<String, Rate>,
+    /// Pd at SJNR 15–30 dB, continuous kinds, JNR ≥ 0 dB (the headline, [`is_headline`]).
+    pub pd_headline: Rate,
+    /// The headline population without a benign interferer on the cell.
+    pub pd_headline_clean_cell: Rate,
     /// Pd at SJNR 15–30 dB, continuous kinds.
     pub pd_15_30_continuous: Rate,
     /// Pd at SJNR 15–30 dB, continuous kinds, jammer on a cell without a benign
@@ -318,6 +328,8 @@ pub struct OperatingPoint {
     pub pd_by_type: BTreeMap<String, Rate>,
     /// Pd per JNR bin.
     pub pd_by_jnr: BTreeMap<String, Rate>,
+    /// Pd per JNR bin, SJNR 15–30 dB, continuous kinds.
+    pub pd_by_jnr_15_30_continuous: BTreeMap<String, Rate>,
 }
 
 fn bin_name(lo: f64, hi: f64) -> String {
@@ -371,10 +383,19 @@ fn operating_point(runs: &[ScenarioRun], t: f64) -> OperatingPoint {
         );
     }
     let mut pd_by_jnr = BTreeMap::new();
+    let mut pd_by_jnr_15_30_continuous = BTreeMap::new();
     for (lo, hi) in JNR_BINS {
+        let in_jnr = |m: &dataset::ScenarioMeta| m.jnr_db >= lo && m.jnr_db < hi;
         pd_by_jnr.insert(
             bin_name(lo, hi),
-            rate_of(&positives(runs, |m, _| m.jnr_db >= lo && m.jnr_db < hi), t),
+            rate_of(&positives(runs, |m, _| in_jnr(m)), t),
+        );
+        pd_by_jnr_15_30_continuous.insert(
+            bin_name(lo, hi),
+            rate_of(
+                &positives(runs, |m, s| in_jnr(m) && in_bin(m, 15.0, 30.0) && cont(s)),
+                t,
+            ),
         );
     }
     OperatingPoint {
@@ -382,6 +403,11 @@ fn operating_point(runs: &[ScenarioRun], t: f64) -> OperatingPoint {
         pfa_test: rate_of(&neg, t),
         pfa_by_class,
         pd: rate_of(&positives(runs, |_, _| true), t),
+        pd_headline: rate_of(&positives(runs, |m, s| is_headline(m, s.kind)), t),
+        pd_headline_clean_cell: rate_of(
+            &positives(runs, |m, s| is_headline(m, s.kind) && !m.benign_interferer),
+            t,
+        ),
         pd_by_sjnr,
         pd_by_sjnr_continuous,
         pd_15_30_continuous: rate_of(&positives(runs, |m, s| in_bin(m, 15.0, 30.0) && cont(s)), t),
@@ -395,6 +421,7 @@ fn operating_point(runs: &[ScenarioRun], t: f64) -> OperatingPoint {
         pd_15_30: rate_of(&positives(runs, |m, _| in_bin(m, 15.0, 30.0)), t),
         pd_by_type,
         pd_by_jnr,
+        pd_by_jnr_15_30_continuous,
     }
 }
 
@@ -412,12 +439,20 @@ pub struct Alerting {
     /// Episodes of continuous kinds at SJNR 15–30 dB on a cell without a benign
     /// interferer, alerted.
     pub alerted_15_30_continuous_clean_cell: Rate,
+    /// Episodes of the headline population ([`is_headline`]) alerted.
+    pub alerted_headline: Rate,
+    /// Episodes alerted, by JNR bin.
+    pub by_jnr: BTreeMap<String, Rate>,
+    /// Median time to alert, headline episodes, s.
+    pub median_time_to_alert_headline_s: Option<f64>,
     /// Median time to alert, s.
     pub median_time_to_alert_s: Option<f64>,
     /// 90th percentile time to alert, s.
     pub p90_time_to_alert_s: Option<f64>,
     /// Benign scenarios with at least one alert.
     pub benign_scenarios_alerted: Rate,
+    /// … by class (clean, neighbour_gnb, lte).
+    pub benign_alerted_by_class: BTreeMap<String, Rate>,
     /// Jammed scenarios with an alert raised before the jammer started.
     pub early_alerts: Rate,
 }
@@ -428,12 +463,20 @@ fn alerting(runs: &[ScenarioRun]) -> Alerting {
     let mut by_sjnr: BTreeMap<String, Vec<bool>> = BTreeMap::new();
     let mut mid = Vec::new();
     let mut mid_clean = Vec::new();
+    let mut head = Vec::new();
+    let mut by_jnr: BTreeMap<String, Vec<bool>> = BTreeMap::new();
     let mut tta = Vec::new();
+    let mut tta_head = Vec::new();
     let mut benign_alerted = Vec::new();
+    let mut benign_by_class: BTreeMap<String, Vec<bool>> = BTreeMap::new();
     let mut early = Vec::new();
     for r in runs {
         let Some((a, b)) = r.meta.episode_s else {
             benign_alerted.push(!r.raised_s.is_empty());
+            benign_by_class
+                .entry(r.meta.class.name().to_string())
+                .or_default()
+                .push(!r.raised_s.is_empty());
             continue;
         };
         early.push(r.raised_s.iter().any(|t| *t < a));
@@ -452,14 +495,31 @@ fn alerting(runs: &[ScenarioRun]) -> Alerting {
             .copied()
             .find(|t| *t >= a && *t <= b + 0.1);
         let ok = raised_at_start || first.is_some();
+        let kind = match r.meta.class {
+            ScenarioClass::Jammed(k) => Some(k),
+            _ => None,
+        };
+        let headline = is_headline(&r.meta, kind);
         if ok {
-            tta.push(if raised_at_start {
+            let t = if raised_at_start {
                 0.0
             } else {
                 first.unwrap_or(a) - a
-            });
+            };
+            tta.push(t);
+            if headline {
+                tta_head.push(t);
+            }
         }
         alerted.push(ok);
+        if headline {
+            head.push(ok);
+        }
+        for (lo, hi) in JNR_BINS {
+            if r.meta.jnr_db >= lo && r.meta.jnr_db < hi {
+                by_jnr.entry(bin_name(lo, hi)).or_default().push(ok);
+            }
+        }
         if let ScenarioClass::Jammed(k) = r.meta.class {
             by_type.entry(k.name().to_string()).or_default().push(ok);
         }
@@ -497,9 +557,19 @@ fn alerting(runs: &[ScenarioRun]) -> Alerting {
             .collect(),
         alerted_15_30: flag_rate(&mid),
         alerted_15_30_continuous_clean_cell: flag_rate(&mid_clean),
+        alerted_headline: flag_rate(&head),
+        by_jnr: by_jnr
+            .into_iter()
+            .map(|(k, v)| (k, flag_rate(&v)))
+            .collect(),
+        median_time_to_alert_headline_s: metrics::median(&tta_head),
         median_time_to_alert_s: metrics::median(&tta),
         p90_time_to_alert_s: p90,
         benign_scenarios_alerted: flag_rate(&benign_alerted),
+        benign_alerted_by_class: benign_by_class
+            .into_iter()
+            .map(|(k, v)| (k, flag_rate(&v)))
+            .collect(),
         early_alerts: flag_rate(&early),
     }
 }
@@ -657,11 +727,8 @@ pub fn run(args: &EvalArgs) -> Result<EvalReport, EvalError> {
         }
         let rep = evaluate(k, &val, &test, t0.elapsed().as_secs_f64());
         eprintln!(
-            "eval {k}: AUC {:?}, Pd(15-30, continuous) at 1 % val Pfa {:?}, test Pfa {:?} ({:.0} s)",
-            rep.auc,
-            rep.at_pfa_1e_2.pd_15_30_continuous.value,
-            rep.at_pfa_1e_2.pfa_test.value,
-            rep.wall_s
+            "eval {k}: AUC {:?}, Pd(15-30, continuous, JNR >= 0) at 1 % val Pfa {:?}, test Pfa {:?} ({:.0} s)",
+            rep.auc, rep.at_pfa_1e_2.pd_headline.value, rep.at_pfa_1e_2.pfa_test.value, rep.wall_s
         );
         reports.push(rep);
     }
@@ -833,7 +900,11 @@ fn markdown(rep: &EvalReport) -> String {
         s,
         "Pfa: label-0 SSBs of clean/neighbour-gNB/LTE scenarios. Pd: SSBs inside whose window a \
          jammer emits, binned by the scenario SJNR. *Continuous* = every kind except pulsed \
-         and PSS spoofer (which hit only some SSB windows).\n"
+         and PSS spoofer (which hit only some SSB windows). Jammed scenarios draw SJNR \
+         (−5…35 dB) and JNR (−5…25 dB, jammer over receiver noise) independently and derive \
+         the SNR (5…50 dB); benign ones draw their SNR from the same marginal. The headline \
+         row is **SJNR 15–30 dB, continuous kinds, JNR ≥ 0 dB** (a jammer at or above the \
+         noise floor); rows \"any JNR\" include sub-noise jammers.\n"
     );
     let names: Vec<&str> = rep.detectors.iter().map(|d| d.detector.as_str()).collect();
     let head = |s: &mut String, first: &str| {
@@ -876,12 +947,22 @@ fn markdown(rep: &EvalReport) -> String {
                     .join(" | ")
             );
         };
-        row(&mut s, "**15..30, continuous kinds**", &|o| {
+        row(
+            &mut s,
+            "**15..30, continuous kinds, JNR ≥ 0 dB (jammer at or above the noise floor)**",
+            &|o| pct_n(&o.pd_headline),
+        );
+        row(
+            &mut s,
+            "15..30, continuous kinds, JNR ≥ 0 dB, no benign interferer",
+            &|o| pct_n(&o.pd_headline_clean_cell),
+        );
+        row(&mut s, "15..30, continuous kinds (any JNR)", &|o| {
             pct_n(&o.pd_15_30_continuous)
         });
         row(
             &mut s,
-            "**15..30, continuous kinds, no benign interferer**",
+            "15..30, continuous kinds, no benign interferer (any JNR)",
             &|o| pct_n(&o.pd_15_30_continuous_clean_cell),
         );
         row(&mut s, "15..30, all kinds", &|o| pct_n(&o.pd_15_30));
@@ -943,6 +1024,15 @@ fn markdown(rep: &EvalReport) -> String {
             .collect::<Vec<_>>()
             .join(" | ")
     );
+    let _ = writeln!(
+        s,
+        "| ours, 1 % val Pfa, continuous kinds, JNR ≥ 0 dB | {} |",
+        rep.detectors
+            .iter()
+            .map(|d| pct(&d.at_pfa_1e_2.pd_headline))
+            .collect::<Vec<_>>()
+            .join(" | ")
+    );
     let _ = writeln!(s, "\n## Pd per jammer type (1 % validation Pfa)\n");
     head(&mut s, "type");
     for k in JammerKind::ALL {
@@ -959,7 +1049,12 @@ fn markdown(rep: &EvalReport) -> String {
     }
     let _ = writeln!(
         s,
-        "\n## Pd per JNR bin (1 % validation Pfa): what physics allows\n"
+        "\n## Pd per JNR bin (1 % validation Pfa): which jammers are detectable\n\n\
+         JNR = the jammer's in-band power over the receiver noise in the SSB band. A jammer \
+         below the noise floor (JNR < 0 dB) changes the SSB's null REs by less than 3 dB \
+         (at JNR −5 dB by 1.2 dB), inside the SSB-to-SSB spread of a faded cell: per SSB it \
+         is close to invisible to any detector. Each cell: all kinds / SJNR 15–30 dB, \
+         continuous kinds.\n"
     );
     head(&mut s, "JNR bin (dB)");
     for (lo, hi) in JNR_BINS {
@@ -969,7 +1064,11 @@ fn markdown(rep: &EvalReport) -> String {
             "| {b} | {} |",
             rep.detectors
                 .iter()
-                .map(|d| pct_n(&d.at_pfa_1e_2.pd_by_jnr[&b]))
+                .map(|d| format!(
+                    "{} / {}",
+                    pct_n(&d.at_pfa_1e_2.pd_by_jnr[&b]),
+                    pct_n(&d.at_pfa_1e_2.pd_by_jnr_15_30_continuous[&b])
+                ))
                 .collect::<Vec<_>>()
                 .join(" | ")
         );
@@ -990,6 +1089,11 @@ fn markdown(rep: &EvalReport) -> String {
     line(&mut s, "shipped point: Pd 15..30 continuous", &|d| {
         pct_n(&d.shipped.pd_15_30_continuous)
     });
+    line(
+        &mut s,
+        "shipped point: Pd 15..30 continuous, JNR ≥ 0",
+        &|d| pct_n(&d.shipped.pd_headline),
+    );
     line(&mut s, "shipped point: Pfa benign", &|d| {
         pct_n(&d.shipped.pfa_test)
     });
@@ -1007,6 +1111,16 @@ fn markdown(rep: &EvalReport) -> String {
         "episodes alerted, SJNR 15..30, continuous, no benign interferer",
         &|d| pct_n(&d.alerting.alerted_15_30_continuous_clean_cell),
     );
+    line(
+        &mut s,
+        "**episodes alerted, SJNR 15..30, continuous, JNR ≥ 0**",
+        &|d| pct_n(&d.alerting.alerted_headline),
+    );
+    line(&mut s, "median time to alert, those episodes", &|d| {
+        d.alerting
+            .median_time_to_alert_headline_s
+            .map_or("–".into(), |t| format!("{:.0} ms", 1e3 * t))
+    });
     line(&mut s, "median time to alert", &|d| {
         d.alerting
             .median_time_to_alert_s
@@ -1017,9 +1131,17 @@ fn markdown(rep: &EvalReport) -> String {
             .p90_time_to_alert_s
             .map_or("–".into(), |t| format!("{:.0} ms", 1e3 * t))
     });
-    line(&mut s, "benign scenarios with an alert", &|d| {
+    line(&mut s, "**benign scenarios with an alert**", &|d| {
         pct_n(&d.alerting.benign_scenarios_alerted)
     });
+    for c in ["clean", "neighbour_gnb", "lte"] {
+        line(&mut s, &format!("… {c}"), &|d| {
+            d.alerting
+                .benign_alerted_by_class
+                .get(c)
+                .map_or("–".into(), pct_n)
+        });
+    }
     line(&mut s, "jammed scenarios alerted before onset", &|d| {
         pct_n(&d.alerting.early_alerts)
     });
@@ -1037,6 +1159,20 @@ fn markdown(rep: &EvalReport) -> String {
             rep.detectors
                 .iter()
                 .map(|d| d.alerting.by_type.get(k.name()).map_or("–".into(), pct_n))
+                .collect::<Vec<_>>()
+                .join(" | ")
+        );
+    }
+    let _ = writeln!(s, "\n## Episodes alerted per JNR bin (shipped point)\n");
+    head(&mut s, "JNR bin (dB)");
+    for (lo, hi) in JNR_BINS {
+        let b = bin_name(lo, hi);
+        let _ = writeln!(
+            s,
+            "| {b} | {} |",
+            rep.detectors
+                .iter()
+                .map(|d| d.alerting.by_jnr.get(&b).map_or("–".into(), pct_n))
                 .collect::<Vec<_>>()
                 .join(" | ")
         );

@@ -40,6 +40,9 @@ pub struct GnbParams {
     pub channel: Option<Tdl>,
     /// Send traffic in SSB symbols outside the SSB? (always true for a real gNB)
     pub rng: Rng,
+    /// Transmitter EVM as an amplitude ratio (0: ideal) and its own random stream (so an
+    /// ideal gNB renders exactly as before EVM existed).
+    pub evm: (f32, Rng),
 }
 
 /// Renders a gNB's samples block by block.
@@ -195,6 +198,14 @@ impl GnbSignal {
             if let (Some(s), Some((g, _))) = (ssb_sym, ssb_grid.as_ref()) {
                 for (k, re) in g.re[s].iter().enumerate() {
                     self.row[self.ssb_sc0 + k] = re * amp;
+                }
+            }
+            let evm = self.p.evm.0;
+            if evm > 0.0 {
+                for x in self.row.iter_mut() {
+                    if x.norm_sqr() > 0.0 {
+                        *x *= Complex32::new(1.0, 0.0) + self.p.evm.1.complex_gaussian(1.0) * evm;
+                    }
                 }
             }
             if frac != 0.0 {

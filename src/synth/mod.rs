@@ -124,6 +124,42 @@ pub struct JammerTruth {
     pub gate: Gate,
     /// For a spoofer: when its own SSBs are on air (it emits only then).
     pub on_air: Option<SsbSchedule>,
+    /// For a chirp: its sweep, which is inside the reference SSB band only part of the time.
+    pub sweep: Option<Sweep>,
+}
+
+/// A linear sweep and the reference SSB band, both in cycles/sample.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Sweep {
+    /// Start frequency.
+    pub lo: f64,
+    /// Stop frequency.
+    pub hi: f64,
+    /// Sweep period, samples.
+    pub period: u64,
+    /// The reference SSB band [lo, hi).
+    pub band: (f64, f64),
+}
+
+impl Sweep {
+    /// Is the instantaneous frequency at sample `n` inside the SSB band? (A frequency
+    /// beyond ±fs/2 aliases, as the rendered NCO does.)
+    pub fn in_band(&self, n: u64) -> bool {
+        let f = self.lo + (self.hi - self.lo) * (n % self.period) as f64 / self.period as f64;
+        let f = f - f.round();
+        f >= self.band.0 && f < self.band.1
+    }
+}
+
+impl JammerTruth {
+    /// Does the jammer put power into the reference cell's SSB band at sample `n`? On
+    /// (episode, pulse, reactive gate), on air (spoofer), and for a chirp, sweeping through
+    /// the band.
+    pub fn emits_in_band(&self, n: u64) -> bool {
+        self.gate.is_on(n)
+            && self.on_air.as_ref().is_none_or(|s| s.is_on(n))
+            && self.sweep.as_ref().is_none_or(|s| s.in_band(n))
+    }
 }
 
 /// A scenario being rendered.
@@ -159,6 +195,7 @@ fn episodes_samples(eps: &[Episode], fs: f64, total: u64) -> Vec<(u64, u64)> {
 
 const STREAM_NOISE: u64 = 1;
 const STREAM_GNB: u64 = 100;
+const STREAM_GNB_EVM: u64 = 150;
 const STREAM_JAMMER: u64 = 1000;
 const STREAM_INTERFERER: u64 = 2000;
 
@@ -212,6 +249,10 @@ impl Synth {
                 shift_hz: g.ssb_offset_hz + g.cfo_hz,
                 channel,
                 rng,
+                evm: (
+                    g.evm_db.map_or(0.0, |e| undb(e / 2.0) as f32),
+                    Rng::derive(scn.seed, STREAM_GNB_EVM + i as u64),
+                ),
             });
             let mut ssbs = Vec::new();
             for h in sig.half_frames_in(0, total as i64) {
@@ -362,6 +403,7 @@ impl Synth {
                         shift_hz: center + rng.range(-500.0, 500.0),
                         channel: None,
                         rng: rng.clone(),
+                        evm: (0.0, rng.clone()),
                     });
                     Wave::Cell(Box::new(sig))
                 }
@@ -381,8 +423,18 @@ impl Synth {
                 Wave::Cell(g) => Some(SsbSchedule::of(g)),
                 _ => None,
             };
+            let sweep = match &wave {
+                Wave::Chirp { lo, hi, period, .. } => Some(Sweep {
+                    lo: *lo,
+                    hi: *hi,
+                    period: *period,
+                    band: (band_lo / fs, band_hi / fs),
+                }),
+                _ => None,
+            };
             jammer_truth.push(JammerTruth {
                 on_air,
+                sweep,
                 kind: j.kind,
                 reference: r,
                 p_jammer: p_j,
@@ -401,7 +453,7 @@ impl Synth {
             let rng = Rng::derive(scn.seed, STREAM_INTERFERER + i as u64);
             let num =
                 Numerology::new(Scs::Khz15, fs).map_err(|e| ScenarioErrors(vec![e.to_string()]))?;
-            let n_rb = it.lte_rb.unwrap_or(25) as usize;
+            let n_rb = it.lte_rb.unwrap_or(scenario::DEFAULT_LTE_RB) as usize;
             let load = it.load.unwrap_or(0.7);
             let band = (n_rb * 12) as f64 * 15e3;
             let p_noise_band = noise_power * band / fs;

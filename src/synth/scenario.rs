@@ -114,6 +114,11 @@ pub struct GnbConfig {
     /// Serving or neighbour.
     #[serde(default)]
     pub role: GnbRole,
+    /// Transmitter error-vector magnitude, dB (e.g. −30): every modulated RE carries a
+    /// complex Gaussian error of this power relative to its own; null REs stay empty.
+    /// Real gNBs and receivers cap the SNR a decoder can measure this way. Default: ideal.
+    #[serde(default)]
+    pub evm_db: Option<f64>,
 }
 
 fn default_lmax() -> u8 {
@@ -280,6 +285,9 @@ pub struct JammerConfig {
     pub spoof_periodicity_ms: Option<u32>,
 }
 
+/// LTE bandwidth of an interferer that gives no `lte_rb`, RBs.
+pub const DEFAULT_LTE_RB: u32 = 25;
+
 /// Legitimate interferer kinds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -439,6 +447,11 @@ impl Scenario {
                     g.cfo_hz
                 ));
             }
+            if let Some(e) = g.evm_db
+                && !(e.is_finite() && (-80.0..=-10.0).contains(&e))
+            {
+                p.push(format!("{at}.evm_db = {e}: must be in [-80, -10]"));
+            }
             if !g.clock_ppm.is_finite() || g.clock_ppm.abs() > 100.0 {
                 p.push(format!(
                     "{at}.clock_ppm = {}: must be within ±100",
@@ -588,10 +601,23 @@ impl Scenario {
             {
                 p.push(format!("{at}.load = {l}: must be in [0, 1]"));
             }
-            if Numerology::new(Scs::Khz15, self.sample_rate_hz).is_err() {
-                p.push(format!(
+            match Numerology::new(Scs::Khz15, self.sample_rate_hz) {
+                Err(_) => p.push(format!(
                     "{at}: LTE needs a sample rate that is a multiple of 1.92 MHz ≥ 3.84 MHz"
-                ));
+                )),
+                Ok(num) => {
+                    // The carrier's subcarriers (12 per RB, plus the unused DC one) must fit
+                    // in one 15 kHz FFT at this rate, i.e. inside the sampled band.
+                    let rb = it.lte_rb.unwrap_or(DEFAULT_LTE_RB);
+                    let max_rb = num.n_fft.saturating_sub(1) / 12;
+                    if (rb as usize) * 12 + 1 > num.n_fft {
+                        p.push(format!(
+                            "{at}.lte_rb = {rb}: an LTE carrier of {rb} RBs ({:.2} MHz) is wider than sample_rate_hz = {} allows (at most {max_rb} RBs)",
+                            rb as f64 * 12.0 * 15e3 / 1e6,
+                            self.sample_rate_hz
+                        ));
+                    }
+                }
             }
         }
         if p.is_empty() {

@@ -122,6 +122,76 @@ fn sjnr_realised_within_half_a_db_for_every_jammer_type() {
 }
 
 #[test]
+fn a_slow_chirp_is_in_the_ssb_band_only_while_its_sweep_crosses_it() {
+    let mut scn = base(Some(JammerKind::Chirp));
+    // 3 SSB bandwidths (30 kHz SCS: 7.2 MHz) centred on the SSB, one sweep per ms.
+    scn.jammers[0].bandwidth_hz = Some(3.0 * 7.2e6 * 0.6);
+    scn.jammers[0].period_ms = Some(1.0);
+    let mut s = Synth::new(&scn).unwrap();
+    let truth = s.jammer_truth()[0].clone();
+    let sw = truth.sweep.expect("a chirp has a sweep");
+    let n = 15_360 * 4;
+    let on: Vec<bool> = (0..n as u64).map(|i| truth.emits_in_band(i)).collect();
+    let frac = on.iter().filter(|x| **x).count() as f64 / n as f64;
+    // In band for 1/1.8 of each sweep.
+    assert!((frac - 1.0 / 1.8).abs() < 0.01, "{frac} {sw:?}");
+    let cell = s.cells()[0].clone();
+    let c = s.render_components(n);
+    let (lo, hi) = (
+        cell.ssb_offset_hz - 120.0 * cell.scs.hz(),
+        cell.ssb_offset_hz + 120.0 * cell.scs.hz(),
+    );
+    let jb = band_pass(&c.jammers[0], scn.sample_rate_hz, lo, hi);
+    let p_in = mean_power_where(&jb, |i| on[i]);
+    let p_out = mean_power_where(&jb, |i| !on[i]);
+    assert!(db(p_in / p_out) > 20.0, "in {p_in} out {p_out}");
+    // The other kinds carry no sweep.
+    let s = Synth::new(&base(Some(JammerKind::Barrage))).unwrap();
+    assert!(s.jammer_truth()[0].sweep.is_none());
+}
+
+#[test]
+fn transmitter_evm_adds_an_error_of_its_power_to_the_modulated_res_only() {
+    let mut scn = base(None);
+    scn.gnbs[0].traffic_load = 0.5;
+    let n = 15_360 * 20;
+    let ideal = Synth::new(&scn)
+        .unwrap()
+        .render_components(n)
+        .gnbs
+        .remove(0);
+    scn.gnbs[0].evm_db = Some(-25.0);
+    let mut s = Synth::new(&scn).unwrap();
+    let evm = s.render_components(n).gnbs.remove(0);
+    let diff: Vec<Complex32> = evm.iter().zip(&ideal).map(|(a, b)| a - b).collect();
+    let ratio = db(mean_power_where(&diff, |_| true) / mean_power_where(&ideal, |_| true));
+    assert!((ratio + 25.0).abs() < 0.3, "EVM {ratio} dB");
+    // Where the cell is silent the EVM adds nothing: the error rides on the signal.
+    let quiet = ideal.iter().filter(|c| c.norm_sqr() == 0.0).count();
+    let still = ideal
+        .iter()
+        .zip(&diff)
+        .filter(|(a, d)| a.norm_sqr() == 0.0 && d.norm_sqr() == 0.0)
+        .count();
+    assert_eq!(quiet, still);
+    // No EVM renders exactly as before the knob existed (its own random stream).
+    scn.gnbs[0].evm_db = None;
+    let again = Synth::new(&scn)
+        .unwrap()
+        .render_components(n)
+        .gnbs
+        .remove(0);
+    assert_eq!(again, ideal);
+    scn.gnbs[0].evm_db = Some(-5.0);
+    assert!(
+        scn.validate()
+            .unwrap_err()
+            .to_string()
+            .contains("evm_db = -5")
+    );
+}
+
+#[test]
 fn output_is_bit_exact_for_a_seed_and_independent_of_block_size() {
     let mut scn = base(Some(JammerKind::Pulsed));
     scn.gnbs[0].traffic_load = 0.5;
@@ -212,6 +282,50 @@ fn validation_lists_every_problem() {
     let e =
         Scenario::from_toml("duration_s = 1\nsample_rate_hz = 7.68e6\nbogus = 3\n").unwrap_err();
     assert!(e.contains("bogus"), "{e}");
+}
+
+#[test]
+fn lte_interferer_wider_than_the_sample_rate_is_a_validation_error_not_a_panic() {
+    // 25 RBs (the default) need 301 subcarriers; at 3.84 Msps the 15 kHz FFT has 256.
+    let text = r#"
+        duration_s = 0.01
+        sample_rate_hz = 3.84e6
+        [[gnb]]
+        pci = 1
+        scs_khz = 15
+        snr_db = 20
+        [[interferer]]
+        type = "lte"
+        inr_db = 5
+        [[interferer]]
+        type = "lte"
+        inr_db = 5
+        lte_rb = 15
+    "#;
+    let scn = Scenario::from_toml(text).unwrap();
+    let msg = scn.validate().unwrap_err().to_string();
+    assert!(
+        msg.contains("interferer[0].lte_rb = 25") && msg.contains("at most 21 RBs"),
+        "{msg}"
+    );
+    // 15 RBs (181 subcarriers) fit: only the first interferer is reported.
+    assert!(!msg.contains("interferer[1]"), "{msg}");
+    let e = Synth::new(&scn).err().expect("refused, not a panic");
+    assert!(e.to_string().contains("interferer[0].lte_rb"), "{e}");
+    // 100 RBs at 7.68 Msps (512-point FFT) too.
+    let mut wide = scn.clone();
+    wide.sample_rate_hz = 7.68e6;
+    wide.interferers[0].lte_rb = Some(100);
+    let msg = wide.validate().unwrap_err().to_string();
+    assert!(
+        msg.contains("lte_rb = 100") && msg.contains("at most 42 RBs"),
+        "{msg}"
+    );
+    // The same carrier at a rate that holds it renders.
+    wide.sample_rate_hz = 23.04e6;
+    let mut s = Synth::new(&wide).expect("fits at 23.04 Msps");
+    let mut buf = vec![Complex32::new(0.0, 0.0); 4096];
+    assert_eq!(s.render(&mut buf), 4096);
 }
 
 #[test]
