@@ -490,6 +490,172 @@ fn bad_config_lists_every_problem_and_missing_input_is_named() {
     config::load(&example).unwrap_or_else(|e| panic!("{e}"));
 }
 
+/// Runs the `ssbguard` binary; its stdout.
+fn ssbguard(args: &[&str]) -> String {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_ssbguard"))
+        .args(args)
+        .output()
+        .expect("run ssbguard");
+    assert!(
+        out.status.success(),
+        "ssbguard {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("UTF-8")
+}
+
+/// The `cell` and `alert` lines of a JSON-lines text, as written.
+fn cell_and_alert_lines(text: &str) -> Vec<String> {
+    text.lines()
+        .filter(|l| l.starts_with("{\"type\":\"alert\"") || l.starts_with("{\"type\":\"cell\""))
+        .map(str::to_owned)
+        .collect()
+}
+
+#[test]
+fn the_daemon_on_a_file_alerts_exactly_like_replay_and_times_each_detector() {
+    let dir = tempdir("replay-parity");
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let stem = dir.join("barrage");
+    let stem_s = stem.display().to_string();
+    // 0.2 s at 30.72 Msps: clean, a barrage jammer from 60 to 160 ms, clean.
+    let scenario = root.join("config/scenarios/jam-barrage.toml");
+    ssbguard(&[
+        "synth",
+        "--scenario",
+        &scenario.display().to_string(),
+        "--out",
+        &stem_s,
+    ]);
+    let total = 6_144_000u64;
+    let models = root.join("models");
+    for detector in ["classic", "dtddnn"] {
+        let replay = ssbguard(&[
+            "replay",
+            &stem_s,
+            "--detector",
+            detector,
+            "--models",
+            &models.display().to_string(),
+        ]);
+        let want = cell_and_alert_lines(&replay);
+        assert!(
+            want.iter().any(|l| l.contains("\"raised\"")),
+            "{detector}: replay raises: {replay}"
+        );
+
+        let jsonl = dir.join(format!("{detector}.jsonl"));
+        let c = cfg(&format!(
+            "[source]\ntype = \"file\"\npath = {stem_s:?}\npace = \"lossless\"\n\
+             [receiver]\ndetector = {detector:?}\nmodels_dir = {:?}\n\
+             [sinks.jsonl]\npath = {:?}\n",
+            models.display().to_string(),
+            jsonl.display().to_string(),
+        ));
+        // replay's defaults.
+        let c = Config {
+            alert: ssbguard::detect::alert::AlertConfig::default(),
+            ..c
+        };
+        let d = Daemon::start(c, StartOptions::default()).expect("start");
+        let addr = d.local_addr();
+        let st = poll(T, "the recording processed to its end", || {
+            let st = get_json(addr, "/api/v1/status", None);
+            (st["pipeline"]["state"] == "finished").then_some(st)
+        });
+        // Lossless: every sample processed, nothing dropped, one pass.
+        assert_eq!(st["source"]["state"], "ended");
+        assert_eq!(st["samples"]["captured"], total);
+        assert_eq!(st["samples"]["processed"], total);
+        assert_eq!(st["drops"]["queue_full"], 0);
+        assert_eq!(st["stream"]["first"]["first_sample"], 0);
+        let last = &st["stream"]["last"];
+        assert_eq!(
+            last["first_sample"]
+                .as_u64()
+                .zip(last["samples"].as_u64())
+                .map(|(a, b)| a + b),
+            Some(total),
+            "the last block ends the recording"
+        );
+        assert!(st["pipeline"]["busy_s"].as_f64().is_some_and(|b| b > 0.0));
+        assert_eq!(st["models"]["detector"], detector);
+        let m = scrape(addr);
+        let ssb_decisions: f64 = ["clean", "jammed"]
+            .iter()
+            .filter_map(|v| {
+                m.value(
+                    "ssbguard_ssb_decisions_total",
+                    &[("pci", "500"), ("verdict", v)],
+                )
+            })
+            .sum();
+        let calls = m
+            .value(
+                "ssbguard_inference_duration_seconds_count",
+                &[("model", detector)],
+            )
+            .unwrap_or(0.0);
+        let secs = m
+            .value(
+                "ssbguard_inference_duration_seconds_sum",
+                &[("model", detector)],
+            )
+            .unwrap_or(0.0);
+        // One detector call per SSB decision whose window could be cut (all of them here).
+        assert!(
+            ssb_decisions > 0.0 && calls == ssb_decisions,
+            "{calls} calls, {ssb_decisions} SSB decisions"
+        );
+        assert!(
+            secs > 0.0 && secs / calls < 0.01,
+            "{secs} s in {calls} calls"
+        );
+        let r = d.shutdown();
+        assert_eq!(
+            (r.captured, r.processed, r.dropped_queue_full),
+            (total, total, 0)
+        );
+
+        // Byte for byte: cells and alerts (rounded scores included).
+        let got = cell_and_alert_lines(&std::fs::read_to_string(&jsonl).expect("jsonl"));
+        assert_eq!(got, want, "{detector}: daemon JSONL vs replay");
+    }
+}
+
+#[test]
+fn a_missing_model_refuses_to_start_naming_the_file() {
+    let dir = tempdir("nomodel");
+    let c = cfg(&format!(
+        "[receiver]\ndetector = \"dtddnn\"\nmodels_dir = {:?}\n",
+        dir.display().to_string()
+    ));
+    let err = Daemon::start(c, StartOptions::default())
+        .err()
+        .expect("refuses to start");
+    assert_eq!(err.exit_code(), 64);
+    let msg = err.to_string();
+    assert!(
+        msg.contains("dtddnn.json") && msg.contains("receiver.detector"),
+        "{msg}"
+    );
+    let p = dir.join("ssbguard.toml");
+    std::fs::write(
+        &p,
+        format!(
+            "[receiver]\ndetector = \"dtddnn\"\nmodels_dir = {:?}\n",
+            dir.display().to_string()
+        ),
+    )
+    .expect("write");
+    let e = ssbguard::daemon::check_config(&p).expect_err("no model");
+    assert_eq!(e.problems.len(), 1, "{e}");
+    assert_eq!(e.problems[0].path, "receiver.detector");
+    assert!(e.problems[0].message.contains("dtddnn.json"), "{e}");
+    let e = config::parse_str("[receiver]\ndetector = \"svm\"\n").expect_err("unknown");
+    assert!(e.to_string().contains("\"dtddnn\""), "{e}");
+}
+
 fn tempdir(name: &str) -> std::path::PathBuf {
     let d = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
         .join(format!("daemon-{name}-{}", std::process::id()));

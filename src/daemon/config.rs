@@ -62,8 +62,12 @@ pub enum Pace {
     /// At the recording's sample rate.
     #[default]
     Realtime,
-    /// As fast as the pipeline takes it (drops when it cannot).
+    /// As fast as the source can read; blocks the pipeline is not ready for are dropped
+    /// and counted, as a radio's would be.
     Fast,
+    /// As fast as the pipeline processes, dropping nothing: the reader waits for the
+    /// pipeline (files and synth only; for batch runs and benchmarks).
+    Lossless,
 }
 
 /// `[source]`, tagged by `type`.
@@ -178,9 +182,12 @@ pub struct RawReceiver {
     /// SCS, kHz (15 or 30; absent: both tried).
     #[serde(default)]
     pub scs_khz: Option<u32>,
-    /// Detector: `classic`.
+    /// Detector: `classic`, `dtddnn`, `single` or `rawiq`.
     #[serde(default = "d_detector")]
     pub detector: String,
+    /// Where the model files and cards are (models other than `classic`).
+    #[serde(default = "d_models_dir")]
+    pub models_dir: PathBuf,
 }
 
 /// `[alert]`.
@@ -368,6 +375,9 @@ fn d_queue() -> usize {
 fn d_detector() -> String {
     "classic".into()
 }
+fn d_models_dir() -> PathBuf {
+    PathBuf::from("models")
+}
 fn d_raise_k() -> u32 {
     AlertConfig::default().raise_k
 }
@@ -419,6 +429,7 @@ fn d_receiver() -> RawReceiver {
         ssb_freq_hz: None,
         scs_khz: None,
         detector: d_detector(),
+        models_dir: d_models_dir(),
     }
 }
 fn d_alert() -> RawAlert {
@@ -477,6 +488,16 @@ pub enum SourceConfig {
     },
 }
 
+impl SourceConfig {
+    /// How a file or synth source is paced (`None` for a device).
+    pub fn pace(&self) -> Option<Pace> {
+        match self {
+            SourceConfig::Soapy(_) => None,
+            SourceConfig::File { pace, .. } | SourceConfig::Synth { pace, .. } => Some(*pace),
+        }
+    }
+}
+
 /// A validated SoapySDR source.
 #[derive(Clone, Debug, PartialEq)]
 pub struct SoapyConfig {
@@ -513,8 +534,10 @@ pub struct ReceiverConfig {
     pub ssb_freq_hz: Option<f64>,
     /// SCS in kHz.
     pub scs_khz: Option<u32>,
-    /// Detector name.
+    /// Detector name (one of [`crate::detect::dnn::KINDS`]).
     pub detector: String,
+    /// Model directory (cards and ONNX files).
+    pub models_dir: PathBuf,
 }
 
 /// A validated webhook.
@@ -803,10 +826,18 @@ impl RawConfig {
         {
             p.push("receiver.scs_khz", format!("{s} is not allowed: 15 or 30"));
         }
-        if r.detector != "classic" {
+        if !crate::detect::dnn::KINDS.contains(&r.detector.as_str()) {
             p.push(
                 "receiver.detector",
-                format!("{:?} is not available: allowed \"classic\"", r.detector),
+                format!(
+                    "{:?} is not a detector: allowed {}",
+                    r.detector,
+                    crate::detect::dnn::KINDS
+                        .iter()
+                        .map(|k| format!("{k:?}"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
             );
         }
 
@@ -918,6 +949,7 @@ impl RawConfig {
                 ssb_freq_hz: r.ssb_freq_hz,
                 scs_khz: r.scs_khz,
                 detector: r.detector.clone(),
+                models_dir: r.models_dir.clone(),
             },
             alert,
             alert_history: self.alert.history,
@@ -998,6 +1030,28 @@ deadline_s = 0
         assert!(e.to_string().contains("scenaro"), "{e}");
         let e = parse_str("[source]\ntype = \"radio\"\n").expect_err("bad tag");
         assert!(e.to_string().contains("radio"), "{e}");
+    }
+
+    #[test]
+    fn detectors_models_and_lossless_pace() {
+        let c = parse_str(
+            "[source]\ntype = \"file\"\npath = \"x\"\npace = \"lossless\"\n\
+             [receiver]\ndetector = \"dtddnn\"\nmodels_dir = \"/opt/m\"\n",
+        )
+        .expect("valid");
+        assert_eq!(c.source.pace(), Some(Pace::Lossless));
+        assert_eq!(c.receiver.detector, "dtddnn");
+        assert_eq!(c.receiver.models_dir, Path::new("/opt/m"));
+        assert_eq!(Config::demo().receiver.detector, "classic");
+        for k in crate::detect::dnn::KINDS {
+            assert!(
+                parse_str(&format!("[receiver]\ndetector = {k:?}\n")).is_ok(),
+                "{k}"
+            );
+        }
+        let e = parse_str("[receiver]\ndetector = \"svm\"\n").expect_err("unknown");
+        assert_eq!(e.problems[0].path, "receiver.detector");
+        assert!(e.problems[0].message.contains("\"rawiq\""), "{e}");
     }
 
     #[test]

@@ -124,6 +124,7 @@ async fn status(State(s): State<Arc<Shared>>) -> impl IntoResponse {
     let info = s.capture.info();
     let drop = |r: &str| m.capture_dropped.with_label_values(&[r]).get();
     let ready = s.readiness();
+    let finished = s.dsp_finished_s.lock().ok().and_then(|g| *g);
     axum::Json(json!({
         "version": env!("CARGO_PKG_VERSION"),
         "uptime_s": s.started.elapsed().as_secs_f64(),
@@ -143,11 +144,23 @@ async fn status(State(s): State<Arc<Shared>>) -> impl IntoResponse {
             "raise_n": alert_cfg.raise_n,
             "clear_m": alert_cfg.clear_m,
         },
-        "models": { "detector": s.detector, "versions": {} },
+        "models": models(&s),
         "samples": {
             "captured": m.capture_samples.get(),
             "processed": m.pipeline_samples.get(),
             "discontinuities": m.pipeline_discontinuities.get(),
+        },
+        "stream": s.stream.lock().map(|g| *g).unwrap_or_default(),
+        "pipeline": {
+            "state": if s.dsp_failed.load(Ordering::Acquire) {
+                "failed"
+            } else if finished.is_some() {
+                "finished"
+            } else {
+                "running"
+            },
+            "finished_uptime_s": finished,
+            "busy_s": m.pipeline_busy.get(),
         },
         "drops": {
             "queue_full": drop("queue_full"),
@@ -158,6 +171,21 @@ async fn status(State(s): State<Arc<Shared>>) -> impl IntoResponse {
             "device_losses": m.source_losses.get(),
         },
     }))
+}
+
+/// The detector and, for a model, where its card is and which feature schema it was
+/// checked against at start.
+fn models(s: &Shared) -> serde_json::Value {
+    let versions = match &s.models_dir {
+        Some(dir) => json!({
+            s.detector.clone(): {
+                "card": dir.join(format!("{}.json", s.detector)).display().to_string(),
+                "feature_schema_version": crate::features::SCHEMA_VERSION,
+            }
+        }),
+        None => json!({}),
+    };
+    json!({ "detector": s.detector, "versions": versions })
 }
 
 async fn alerts(State(s): State<Arc<Shared>>, headers: HeaderMap) -> impl IntoResponse {

@@ -4,8 +4,8 @@
 //! `version` is the build's.
 
 use prometheus::{
-    Encoder, Gauge, GaugeVec, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec,
-    IntGauge, IntGaugeVec, Opts, Registry, TextEncoder,
+    Counter, Encoder, Gauge, GaugeVec, Histogram, HistogramOpts, HistogramVec, IntCounter,
+    IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry, TextEncoder,
 };
 
 use crate::source::CaptureMetrics;
@@ -49,6 +49,8 @@ pub struct Metrics {
     pub pipeline_samples: IntCounter,
     /// `ssbguard_pipeline_discontinuities_total`.
     pub pipeline_discontinuities: IntCounter,
+    /// `ssbguard_pipeline_busy_seconds_total`.
+    pub pipeline_busy: Counter,
     /// `ssbguard_pipeline_latency_seconds`.
     pub pipeline_latency: Histogram,
     /// `ssbguard_inference_duration_seconds{model}`.
@@ -182,6 +184,15 @@ impl Metrics {
                 "ssbguard_pipeline_discontinuities_total",
                 "Gaps in the sample index seen by the pipeline.",
             ),
+            pipeline_busy: reg(
+                &r,
+                Counter::with_opts(Opts::new(
+                    "ssbguard_pipeline_busy_seconds_total",
+                    "Wall-clock seconds the pipeline thread spent processing blocks \
+                     (rate() is its load: 1 = one core busy, the pipeline cannot keep up).",
+                ))
+                .unwrap_or_else(|e| panic!("busy: {e}")),
+            ),
             pipeline_latency: reg(
                 &r,
                 Histogram::with_opts(
@@ -198,7 +209,8 @@ impl Metrics {
                 HistogramVec::new(
                     HistogramOpts::new(
                         "ssbguard_inference_duration_seconds",
-                        "Time spent in one detector call.",
+                        "Time spent in one detector call (DNNs: the whole inference; classic: \
+                         the final verdict step only).",
                     )
                     .buckets(vec![
                         1e-6, 2e-6, 5e-6, 1e-5, 2e-5, 5e-5, 1e-4, 2e-4, 5e-4, 1e-3, 1e-2,

@@ -8,9 +8,18 @@
 //! tokio lives at the edge only.
 //!
 //! Alerting: the daemon runs its own [`AlertBank`] over the pipeline's decisions (with the
-//! same [`AlertMachine`](crate::detect::alert::AlertMachine) code `replay` uses) so that
-//! SIGHUP can change the thresholds without rebuilding the pipeline; `alert` events coming
-//! out of the pipeline itself are ignored here.
+//! same [`AlertMachine`](crate::detect::alert::AlertMachine) code `replay` uses, and the
+//! same 4-decimal rounding of the alert score, so its alerts are `replay`'s byte for byte)
+//! so that SIGHUP can change the thresholds without rebuilding the pipeline; `alert` events
+//! coming out of the pipeline itself are ignored here.
+//!
+//! Detectors: `[receiver] detector` is loaded from `models_dir` at start (a bad or missing
+//! model refuses to start, exit 64) and wrapped so that every call is timed into
+//! `ssbguard_inference_duration_seconds{model}`.
+//!
+//! Pacing: `pace = "lossless"` (files and synth) lets the capture thread wait for the
+//! pipeline ([`Credit`]) instead of dropping: the whole recording is processed as fast as
+//! the pipeline goes, which is how throughput is benchmarked (`bench/daemon_perf.sh`).
 //!
 //! Shutdown ([`Daemon::shutdown`]) runs in order within one deadline: stop capture, drain
 //! the channel through the pipeline, flush the sinks (webhooks get what is left of the
@@ -27,22 +36,26 @@ use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 use num_complex::Complex32;
 
 use crate::detect::alert::{AlertBank, AlertConfig};
+use crate::detect::classic::ClassicVerdict;
+use crate::detect::dnn::ModelError;
 use crate::events::{Alert, AlertState, CellState, Event};
+use crate::features;
 use crate::pipeline::{
-    DetectorKind, Pipeline, PipelineConfig, PipelineError, PipelineStatus, SsbLocation,
+    DetectorKind, ModelDetector, ModelVerdict, Pipeline, PipelineConfig, PipelineError,
+    PipelineStatus, SsbLocation,
 };
 use crate::source::capture::BlockReceiver;
 use crate::source::file::FileSource;
 use crate::source::synth::SynthSource;
 use crate::source::{
-    CaptureConfig, CaptureHandle, CaptureState, IqSource, SourceError, SourceInfo,
+    CaptureConfig, CaptureHandle, CaptureState, IqSource, SourceError, SourceInfo, SourceRead,
 };
 
 pub use config::{Config, ConfigErrors, ConfigProblem, SourceConfig};
@@ -62,6 +75,15 @@ pub enum DaemonError {
     /// The pipeline rejected the configuration.
     #[error("receiver: {0}")]
     Pipeline(#[from] PipelineError),
+    /// The configured detector's model could not be loaded (missing, unreadable, or built
+    /// for another feature schema).
+    #[error("receiver.detector {detector:?}: {source}")]
+    Model {
+        /// The detector.
+        detector: String,
+        /// Why.
+        source: ModelError,
+    },
     /// The HTTP address could not be bound.
     #[error("cannot listen on {addr}: {source}")]
     Bind {
@@ -91,7 +113,9 @@ impl DaemonError {
     /// input file, 1 anything else.
     pub fn exit_code(&self) -> i32 {
         match self {
-            DaemonError::Config(_) | DaemonError::Pipeline(_) => crate::io::EXIT_USAGE,
+            DaemonError::Config(_) | DaemonError::Pipeline(_) | DaemonError::Model { .. } => {
+                crate::io::EXIT_USAGE
+            }
             DaemonError::Source(SourceError::Io(e)) => e.exit_code(),
             DaemonError::Source(SourceError::Scenario { .. }) => crate::io::EXIT_USAGE,
             _ => crate::io::EXIT_OTHER,
@@ -251,6 +275,142 @@ pub fn open_source(cfg: &Config) -> Result<Box<dyn IqSource>, DaemonError> {
     })
 }
 
+/// Loads the configured detector from `models_dir` with every startup check of
+/// [`crate::detect::dnn::load`] (`classic` needs no files).
+pub fn load_detector(cfg: &Config) -> Result<Box<dyn ModelDetector>, DaemonError> {
+    let r = &cfg.receiver;
+    crate::detect::dnn::load(&r.detector, &r.models_dir).map_err(|source| DaemonError::Model {
+        detector: r.detector.clone(),
+        source,
+    })
+}
+
+/// A detector whose every call is timed into `ssbguard_inference_duration_seconds{model}`.
+/// For `classic` the call is the last step of the classical verdict (the baseline
+/// comparison runs just before it, inside the pipeline), so its observations are the
+/// floor of the histogram; for the DNNs it is the whole inference (both cascade stages and
+/// the type head).
+pub struct TimedDetector {
+    inner: Box<dyn ModelDetector>,
+    histogram: prometheus::Histogram,
+}
+
+impl TimedDetector {
+    /// Times `inner` into `metrics`.
+    pub fn new(inner: Box<dyn ModelDetector>, metrics: &Metrics) -> TimedDetector {
+        let histogram = metrics
+            .inference_duration
+            .with_label_values(&[inner.name()]);
+        TimedDetector { inner, histogram }
+    }
+}
+
+impl ModelDetector for TimedDetector {
+    fn name(&self) -> &'static str {
+        self.inner.name()
+    }
+    fn decide(
+        &mut self,
+        features: &[f32; features::LEN],
+        iq: &[Complex32],
+        classic: &ClassicVerdict,
+    ) -> ModelVerdict {
+        let t = Instant::now();
+        let v = self.inner.decide(features, iq, classic);
+        self.histogram.observe(t.elapsed().as_secs_f64());
+        v
+    }
+}
+
+/// Blocks in flight between the capture thread and the end of the pipeline's work on them,
+/// for `pace = "lossless"`: the source waits while `limit` blocks are in flight, so the
+/// channel always has room and nothing is dropped.
+pub struct Credit {
+    in_flight: Mutex<usize>,
+    freed: Condvar,
+    limit: usize,
+}
+
+impl Credit {
+    /// At most `limit` (≥ 1) blocks in flight.
+    pub fn new(limit: usize) -> Arc<Credit> {
+        Arc::new(Credit {
+            in_flight: Mutex::new(0),
+            freed: Condvar::new(),
+            limit: limit.max(1),
+        })
+    }
+
+    /// Waits up to `timeout` for room; true when there is.
+    fn wait(&self, timeout: Duration) -> bool {
+        let Ok(g) = self.in_flight.lock() else {
+            return true;
+        };
+        match self
+            .freed
+            .wait_timeout_while(g, timeout, |n| *n >= self.limit)
+        {
+            Ok((g, _)) => *g < self.limit,
+            Err(_) => true,
+        }
+    }
+
+    fn take(&self) {
+        if let Ok(mut g) = self.in_flight.lock() {
+            *g += 1;
+        }
+    }
+
+    /// The pipeline is done with one block.
+    pub fn release(&self) {
+        if let Ok(mut g) = self.in_flight.lock() {
+            *g = g.saturating_sub(1);
+        }
+        self.freed.notify_one();
+    }
+}
+
+/// A source that reads only when the pipeline has room ([`Credit`]). A read that finds no
+/// room within 100 ms returns no samples, so the capture thread can still be stopped.
+pub struct Lossless {
+    inner: Box<dyn IqSource>,
+    credit: Arc<Credit>,
+    next: u64,
+}
+
+impl Lossless {
+    /// Wraps `inner`.
+    pub fn new(inner: Box<dyn IqSource>, credit: Arc<Credit>) -> Lossless {
+        Lossless {
+            inner,
+            credit,
+            next: 0,
+        }
+    }
+}
+
+impl IqSource for Lossless {
+    fn info(&self) -> &SourceInfo {
+        self.inner.info()
+    }
+
+    fn read(&mut self, buf: &mut [Complex32]) -> Result<SourceRead, SourceError> {
+        if !self.credit.wait(Duration::from_millis(100)) {
+            return Ok(SourceRead::ok(self.next, 0));
+        }
+        let r = self.inner.read(buf)?;
+        if r.samples > 0 {
+            self.credit.take();
+            self.next = r.first_sample + r.samples as u64;
+        }
+        Ok(r)
+    }
+
+    fn reopen(&mut self) -> Result<(), SourceError> {
+        self.inner.reopen()
+    }
+}
+
 /// One serialised event for SSE clients.
 #[derive(Debug)]
 pub(crate) struct SseItem {
@@ -269,6 +429,12 @@ pub(crate) struct Shared {
     pub alert_cfg: Mutex<AlertConfig>,
     pub capture: CaptureHandle,
     pub detector: String,
+    /// Where the model came from (not for `classic`).
+    pub models_dir: Option<PathBuf>,
+    /// The first and the latest block the pipeline received.
+    pub stream: Mutex<StreamStamps>,
+    /// Uptime at which the pipeline thread finished (the source ended and was drained).
+    pub dsp_finished_s: Mutex<Option<f64>>,
     pub token: Option<String>,
     pub http_bound: AtomicBool,
     /// The pipeline thread panicked.
@@ -316,6 +482,45 @@ impl Shared {
     }
 }
 
+/// When a block reached the capture thread. With a paced source (or a radio), sample `n`
+/// of the same pass arrived at about `unix_s + (n - first_sample - samples) / sample_rate`:
+/// `bench/daemon_perf.sh` measures alert latency from a jammer's onset with it.
+#[derive(Clone, Copy, Debug, serde::Serialize)]
+pub(crate) struct BlockStamp {
+    /// Absolute index of its first sample.
+    pub first_sample: u64,
+    /// Its length.
+    pub samples: u64,
+    /// Wall clock when the capture thread had it, s since the Unix epoch.
+    pub unix_s: f64,
+    /// Daemon uptime then, s.
+    pub uptime_s: f64,
+}
+
+impl BlockStamp {
+    fn new(first_sample: u64, samples: u64, captured_at: Instant, started: Instant) -> Self {
+        // Wall clock of `captured_at`: now minus how long ago that was.
+        let unix_s = SystemTime::now()
+            .checked_sub(captured_at.elapsed())
+            .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+            .map_or(0.0, |d| d.as_secs_f64());
+        BlockStamp {
+            first_sample,
+            samples,
+            unix_s,
+            uptime_s: captured_at.saturating_duration_since(started).as_secs_f64(),
+        }
+    }
+}
+
+/// The first block the pipeline received and the latest one (refreshed with the status,
+/// every 200 ms), for `/api/v1/status`.
+#[derive(Clone, Copy, Debug, Default, serde::Serialize)]
+pub(crate) struct StreamStamps {
+    pub first: Option<BlockStamp>,
+    pub last: Option<BlockStamp>,
+}
+
 enum Ctl {
     Alert(AlertConfig),
 }
@@ -350,14 +555,35 @@ impl Daemon {
     /// thread. Returns once HTTP is listening (the source may still be starting).
     pub fn start(cfg: Config, opts: StartOptions) -> Result<Daemon, DaemonError> {
         let metrics = Metrics::new(&cfg.receiver.detector);
+        // The model first: a bad model refuses to start before a device is opened.
+        let model = match opts.processor {
+            Some(_) => None,
+            None => Some(load_detector(&cfg)?),
+        };
+        let mut credit = None;
         let source = match opts.source {
             Some(s) => s,
-            None => open_source(&cfg)?,
+            None => {
+                let s = open_source(&cfg)?;
+                if cfg.source.pace() == Some(config::Pace::Lossless) {
+                    let c = Credit::new(cfg.queue_blocks);
+                    credit = Some(c.clone());
+                    Box::new(Lossless::new(s, c))
+                } else {
+                    s
+                }
+            }
         };
         let info = source.info().clone();
-        let processor = match opts.processor {
-            Some(f) => f(&info)?,
-            None => Box::new(Pipeline::new(pipeline_config(&cfg, &info)?)?),
+        let processor = match (opts.processor, model) {
+            (Some(f), _) => f(&info)?,
+            (None, model) => {
+                let mut p = Pipeline::new(pipeline_config(&cfg, &info)?)?;
+                if let Some(m) = model {
+                    p.set_model(Box::new(TimedDetector::new(m, &metrics)));
+                }
+                Box::new(p)
+            }
         };
         let sinks = Arc::new(
             sinks::Sinks::spawn(
@@ -405,6 +631,10 @@ impl Daemon {
             alert_cfg: Mutex::new(cfg.alert),
             capture,
             detector: cfg.receiver.detector.clone(),
+            models_dir: (cfg.receiver.detector != "classic")
+                .then(|| cfg.receiver.models_dir.clone()),
+            stream: Mutex::new(StreamStamps::default()),
+            dsp_finished_s: Mutex::new(None),
             token: cfg.bearer_token.clone(),
             http_bound: AtomicBool::new(false),
             dsp_failed: AtomicBool::new(false),
@@ -429,6 +659,8 @@ impl Daemon {
                         shared: sh.clone(),
                         sinks: sk,
                         events: Vec::new(),
+                        credit,
+                        last_block: None,
                     };
                     dsp.run(&blocks, &ctl_rx);
                 })
@@ -668,6 +900,10 @@ struct Dsp {
     shared: Arc<Shared>,
     sinks: Arc<sinks::Sinks>,
     events: Vec<Event>,
+    /// `pace = "lossless"`: tell the source a block is done.
+    credit: Option<Arc<Credit>>,
+    /// (first sample, length, capture time) of the latest block.
+    last_block: Option<(u64, u64, Instant)>,
 }
 
 impl Dsp {
@@ -686,12 +922,31 @@ impl Dsp {
                     if expected.is_some_and(|e| e != block.first_sample) {
                         self.shared.metrics.pipeline_discontinuities.inc();
                     }
+                    if expected.is_none()
+                        && let Ok(mut g) = self.shared.stream.lock()
+                    {
+                        g.first = Some(BlockStamp::new(
+                            block.first_sample,
+                            n,
+                            block.captured_at,
+                            self.shared.started,
+                        ));
+                    }
+                    self.last_block = Some((block.first_sample, n, block.captured_at));
                     expected = Some(block.first_sample + n);
+                    let t = Instant::now();
                     self.processor
                         .push(block.first_sample, &block.samples, &mut self.events);
+                    self.shared
+                        .metrics
+                        .pipeline_busy
+                        .inc_by(t.elapsed().as_secs_f64());
                     self.shared.metrics.pipeline_samples.inc_by(n);
                     let captured_at = block.captured_at;
                     blocks.recycle(block);
+                    if let Some(c) = &self.credit {
+                        c.release();
+                    }
                     self.handle(Some(captured_at));
                     self.shared
                         .metrics
@@ -703,6 +958,9 @@ impl Dsp {
                     self.processor.finish(&mut self.events);
                     self.handle(None);
                     self.update_status();
+                    if let Ok(mut g) = self.shared.dsp_finished_s.lock() {
+                        *g = Some(self.shared.started.elapsed().as_secs_f64());
+                    }
                     return;
                 }
             }
@@ -717,6 +975,11 @@ impl Dsp {
         let st = self.processor.status();
         if let Ok(mut g) = self.shared.status.lock() {
             *g = st;
+        }
+        if let Some((first, n, at)) = self.last_block
+            && let Ok(mut g) = self.shared.stream.lock()
+        {
+            g.last = Some(BlockStamp::new(first, n, at, self.shared.started));
         }
     }
 
@@ -739,7 +1002,11 @@ impl Dsp {
                     if let Some(t) = captured_at {
                         m.pipeline_latency.observe(t.elapsed().as_secs_f64());
                     }
-                    let alert = self.bank.observe(&d);
+                    let alert = self.bank.observe(&d).map(|mut a| {
+                        // As the pipeline rounds its own (`replay`'s) alerts.
+                        a.score = (a.score * 1e4).round() / 1e4;
+                        a
+                    });
                     self.publish(Event::Decision(d));
                     if let Some(a) = alert {
                         self.on_alert(&a);
@@ -793,7 +1060,9 @@ impl Dsp {
             });
             let _ = self.shared.events.send(item);
         }
-        self.sinks.publish(Arc::new(e));
+        if self.sinks.wants(&e) {
+            self.sinks.publish(Arc::new(e));
+        }
     }
 }
 
@@ -803,6 +1072,12 @@ impl Dsp {
 pub fn check_config(path: &Path) -> Result<(), ConfigErrors> {
     let cfg = config::load(path)?;
     let mut problems = Vec::new();
+    if let Err(e) = crate::detect::dnn::load(&cfg.receiver.detector, &cfg.receiver.models_dir) {
+        problems.push(ConfigProblem {
+            path: "receiver.detector".into(),
+            message: format!("{:?}: {e}", cfg.receiver.detector),
+        });
+    }
     match open_source(&cfg) {
         Ok(src) => {
             if let Err(e) = pipeline_config(&cfg, src.info())

@@ -11,6 +11,7 @@ use std::collections::VecDeque;
 use std::fs::{File, OpenOptions};
 use std::io::{BufWriter, Write};
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -121,6 +122,9 @@ enum Msg {
 /// The sinks: a thread for the log and the JSONL file, one per webhook.
 pub struct Sinks {
     tx: Mutex<Option<Sender<Msg>>>,
+    /// Some sink takes decisions (decision logging, JSONL with decisions): otherwise
+    /// [`Sinks::publish`] does not queue them (hundreds per second for nothing).
+    decisions: AtomicBool,
     done: Receiver<()>,
     thread: Mutex<Option<JoinHandle<()>>>,
     metrics: Metrics,
@@ -134,6 +138,7 @@ impl Sinks {
         source: String,
         metrics: Metrics,
     ) -> Result<Sinks, std::io::Error> {
+        let decisions = AtomicBool::new(wants_decisions(&cfg, log_decisions));
         let (tx, rx) = crossbeam_channel::bounded::<Msg>(SINK_QUEUE);
         let (done_tx, done) = crossbeam_channel::bounded::<()>(0);
         let mut worker = Worker {
@@ -153,6 +158,7 @@ impl Sinks {
             })?;
         Ok(Sinks {
             tx: Mutex::new(Some(tx)),
+            decisions,
             done,
             thread: Mutex::new(Some(thread)),
             metrics,
@@ -165,6 +171,9 @@ impl Sinks {
 
     /// Queues an event; never blocks (drops and counts when full).
     pub fn publish(&self, event: Arc<Event>) {
+        if !self.wants(&event) {
+            return;
+        }
         if let Some(tx) = self.sender()
             && let Err(TrySendError::Full(_)) = tx.try_send(Msg::Event(event, SystemTime::now()))
         {
@@ -175,8 +184,18 @@ impl Sinks {
         }
     }
 
+    /// Whether some sink takes `event` (every alert and cell event; decisions only when
+    /// logged or written to the JSONL file).
+    pub fn wants(&self, event: &Event) -> bool {
+        !matches!(event, Event::Decision(_)) || self.decisions.load(Ordering::Relaxed)
+    }
+
     /// Replaces the sink settings (SIGHUP). Queued events go to the new sinks.
     pub fn reload(&self, cfg: SinksConfig, log_decisions: bool) {
+        // Decisions are wanted from now on if the new settings want them; queued ones go
+        // to the new sinks either way.
+        self.decisions
+            .store(wants_decisions(&cfg, log_decisions), Ordering::Relaxed);
         if let Some(tx) = self.sender() {
             let _ = tx.send_timeout(Msg::Reload(cfg, log_decisions), Duration::from_secs(1));
         }
@@ -218,6 +237,10 @@ impl Sinks {
         }
         ok
     }
+}
+
+fn wants_decisions(cfg: &SinksConfig, log_decisions: bool) -> bool {
+    log_decisions || cfg.jsonl.as_ref().is_some_and(|j| j.decisions)
 }
 
 struct Worker {
@@ -527,5 +550,47 @@ mod tests {
         assert_eq!(rfc3339(t), "2024-02-29T12:34:56.789Z");
         let t = UNIX_EPOCH + Duration::from_secs(951_782_400); // 2000-02-29
         assert_eq!(rfc3339(t), "2000-02-29T00:00:00.000Z");
+    }
+
+    #[test]
+    fn decisions_are_queued_only_when_a_sink_takes_them() {
+        let decision = Event::Decision(crate::events::Decision::blank(0, 1, 0.0, "classic"));
+        let alert = Event::Alert(Alert {
+            kind: "alert",
+            state: AlertState::Raised,
+            sample: 0,
+            time_s: 0.0,
+            pci: Some(1),
+            severity: crate::events::Severity::Major,
+            score: 0.5,
+            sjnr_est_db: None,
+            jammer_type: None,
+            detector: "classic",
+        });
+        let s = Sinks::spawn(
+            SinksConfig::default(),
+            false,
+            "t".into(),
+            Metrics::new("classic"),
+        )
+        .expect("sinks");
+        assert!(!s.wants(&decision));
+        assert!(s.wants(&alert));
+        s.reload(SinksConfig::default(), true);
+        assert!(s.wants(&decision));
+        let dir = std::env::temp_dir().join(format!("ssbguard-sinks-{}", std::process::id()));
+        let jsonl = SinksConfig {
+            jsonl: Some(crate::daemon::config::RawJsonl {
+                path: dir.with_extension("jsonl"),
+                decisions: true,
+            }),
+            webhook: Vec::new(),
+        };
+        s.reload(jsonl.clone(), false);
+        assert!(s.wants(&decision));
+        s.reload(SinksConfig::default(), false);
+        assert!(!s.wants(&decision));
+        assert!(s.shutdown(Instant::now() + Duration::from_secs(5)));
+        let _ = std::fs::remove_file(dir.with_extension("jsonl"));
     }
 }
