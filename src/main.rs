@@ -298,21 +298,17 @@ fn pipeline_failure(e: PipelineError) -> Failure {
     Failure::new(EXIT_USAGE, e.to_string())
 }
 
-/// `ssbguard calibrate`: the pipeline over a clean recording, then its per-cell baselines.
-fn calibrate(input: FileArgs, out: PathBuf, force: bool) -> Result<(), Failure> {
-    let (mut reader, cfg) = open_input(&input)?;
-    let (fs, center) = (cfg.sample_rate_hz, cfg.center_freq_hz);
-    let mut pipe = Pipeline::new(cfg).map_err(pipeline_failure)?;
+/// Reads `reader` to its end through `pipe` (blocks from sample 0, then `finish`), handing
+/// each block's new events and the samples read so far to `each`; `last` is true for the
+/// call after `finish`. Returns the number of samples read.
+fn drive(
+    reader: &mut IqReader,
+    pipe: &mut Pipeline,
+    mut each: impl FnMut(&Pipeline, &mut Vec<Event>, u64, bool) -> Result<(), Failure>,
+) -> Result<u64, Failure> {
     let mut buf = vec![Complex32::new(0.0, 0.0); 1 << 15];
     let mut events = Vec::new();
-    let (mut pos, mut alerts) = (0u64, 0u64);
-    let mut count = |events: &mut Vec<Event>| {
-        alerts += events
-            .drain(..)
-            .filter(|e| matches!(e, Event::Alert(a) if a.state == AlertState::Raised))
-            .count() as u64;
-    };
-    let mut baselines = Vec::new();
+    let mut pos = 0u64;
     loop {
         let n = reader
             .read(&mut buf)
@@ -322,18 +318,40 @@ fn calibrate(input: FileArgs, out: PathBuf, force: bool) -> Result<(), Failure> 
         }
         pipe.push(pos, &buf[..n], &mut events);
         pos += n as u64;
-        count(&mut events);
-        // Keep the latest estimate of every cell seen (a cell lost before the end of the
-        // recording keeps what it had learned).
-        for (pci, b) in pipe.baselines() {
-            match baselines.iter_mut().find(|(p, _)| *p == pci) {
-                Some(e) => e.1 = b,
-                None => baselines.push((pci, b)),
-            }
-        }
+        each(pipe, &mut events, pos, false)?;
     }
     pipe.finish(&mut events);
-    count(&mut events);
+    each(pipe, &mut events, pos, true)?;
+    Ok(pos)
+}
+
+/// `ssbguard calibrate`: the pipeline over a clean recording, then its per-cell baselines.
+fn calibrate(input: FileArgs, out: PathBuf, force: bool) -> Result<(), Failure> {
+    let (mut reader, cfg) = open_input(&input)?;
+    let (fs, center) = (cfg.sample_rate_hz, cfg.center_freq_hz);
+    let mut pipe = Pipeline::new(cfg).map_err(pipeline_failure)?;
+    let mut alerts = 0u64;
+    let mut count = |events: &mut Vec<Event>| {
+        alerts += events
+            .drain(..)
+            .filter(|e| matches!(e, Event::Alert(a) if a.state == AlertState::Raised))
+            .count() as u64;
+    };
+    let mut baselines = Vec::new();
+    let pos = drive(&mut reader, &mut pipe, |pipe, events, _, last| {
+        count(events);
+        // Keep the latest estimate of every cell seen (a cell lost before the end of the
+        // recording keeps what it had learned).
+        if !last {
+            for (pci, b) in pipe.baselines() {
+                match baselines.iter_mut().find(|(p, _)| *p == pci) {
+                    Some(e) => e.1 = b,
+                    None => baselines.push((pci, b)),
+                }
+            }
+        }
+        Ok(())
+    })?;
     if baselines.is_empty() {
         return Err(Failure::new(
             EXIT_BAD_DATA,
@@ -434,9 +452,7 @@ fn replay(
     }
     let stdout = std::io::stdout();
     let mut w = std::io::BufWriter::new(stdout.lock());
-    let mut buf = vec![Complex32::new(0.0, 0.0); 1 << 15];
-    let mut events = Vec::new();
-    let (mut pos, mut decisions, mut jammed, mut alerts) = (0u64, 0u64, 0u64, 0u64);
+    let (mut decisions, mut jammed, mut alerts) = (0u64, 0u64, 0u64);
     let t0 = std::time::Instant::now();
     let mut write = |events: &mut Vec<Event>,
                      w: &mut std::io::BufWriter<std::io::StdoutLock>|
@@ -455,16 +471,8 @@ fn replay(
         }
         Ok(())
     };
-    loop {
-        let n = reader
-            .read(&mut buf)
-            .map_err(|e| Failure::new(e.exit_code(), e.to_string()))?;
-        if n == 0 {
-            break;
-        }
-        pipe.push(pos, &buf[..n], &mut events);
-        pos += n as u64;
-        write(&mut events, &mut w)?;
+    let pos = drive(&mut reader, &mut pipe, |_, events, pos, _| {
+        write(events, &mut w)?;
         if realtime {
             let due = std::time::Duration::from_secs_f64(pos as f64 / fs);
             let el = t0.elapsed();
@@ -474,9 +482,8 @@ fn replay(
                 std::thread::sleep(due - el);
             }
         }
-    }
-    pipe.finish(&mut events);
-    write(&mut events, &mut w)?;
+        Ok(())
+    })?;
     let wall = t0.elapsed().as_secs_f64();
     let summary = serde_json::json!({
         "type": "summary",
