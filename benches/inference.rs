@@ -12,7 +12,7 @@ use ssbguard::detect::classic::ClassicVerdict;
 use ssbguard::detect::dnn::{self, Cascade, N_INPUT};
 
 fn bench(c: &mut Criterion) {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("models");
+    let dir = dnn::Models::Dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("models"));
     let mut cascade = match Cascade::load(&dir) {
         Ok(m) => m,
         Err(e) => {

@@ -75,9 +75,10 @@ enum Cmd {
         /// (no files; the site-baseline threshold detector).
         #[arg(long, default_value = "dtddnn")]
         detector: String,
-        /// Models folder (ONNX files and model cards).
-        #[arg(long, default_value = "models")]
-        models: PathBuf,
+        /// Models folder (ONNX files and model cards); default: the models built into this
+        /// binary (the shipped `models/`).
+        #[arg(long)]
+        models: Option<PathBuf>,
         /// fast (as fast as possible) or realtime (paced to the sample rate).
         #[arg(long, default_value = "fast")]
         pace: String,
@@ -406,7 +407,7 @@ fn calibrate(input: FileArgs, out: PathBuf, force: bool) -> Result<(), Failure> 
 fn replay(
     input: FileArgs,
     detector: String,
-    models: PathBuf,
+    models: Option<PathBuf>,
     pace: String,
     features: bool,
     raise_k: u32,
@@ -420,7 +421,7 @@ fn replay(
     let model = match detector.as_str() {
         "classic" => None,
         kind => Some(
-            ssbguard::detect::dnn::load(kind, &models)
+            ssbguard::detect::dnn::load(kind, &ssbguard::detect::dnn::Models::from_option(models))
                 .map_err(|e| Failure::new(EXIT_USAGE, format!("--detector {kind}: {e}")))?,
         ),
     };

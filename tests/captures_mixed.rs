@@ -283,7 +283,10 @@ fn run_detectors(
                 emit_features: false,
             })
             .expect("pipeline");
-            p.set_model(dnn::load(k, &models).unwrap_or_else(|e| panic!("{k}: {e}")));
+            p.set_model(
+                dnn::load(k, &dnn::Models::Dir(models.clone()))
+                    .unwrap_or_else(|e| panic!("{k}: {e}")),
+            );
             p
         })
         .collect();

@@ -16,6 +16,10 @@ fn models() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("models")
 }
 
+fn shipped() -> dnn::Models {
+    dnn::Models::Dir(models())
+}
+
 fn scratch(name: &str) -> PathBuf {
     let d = std::env::temp_dir().join(format!("ssbguard-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&d);
@@ -26,8 +30,10 @@ fn scratch(name: &str) -> PathBuf {
 #[test]
 fn shipped_models_load_and_decide() {
     for kind in ["dtddnn", "single", "rawiq", "classic"] {
-        let mut m = dnn::load(kind, &models()).unwrap_or_else(|e| panic!("{kind}: {e}"));
+        let mut m = dnn::load(kind, &shipped()).unwrap_or_else(|e| panic!("{kind}: {e}"));
         assert_eq!(m.name(), kind);
+        let mut b =
+            dnn::load(kind, &dnn::Models::BuiltIn).unwrap_or_else(|e| panic!("{kind}: {e}"));
         let f = [0.0f32; features::LEN];
         let v = ssbguard::detect::classic::ClassicVerdict {
             score: 0.01,
@@ -39,13 +45,20 @@ fn shipped_models_load_and_decide() {
             band_rise_db: Some(0.0),
         };
         let out = m.decide(&f, &[], &v);
+        // The models compiled into the binary are the shipped files.
+        assert_eq!(
+            b.decide(&f, &[], &v).score,
+            out.score,
+            "{kind}: built-in differs"
+        );
         assert!(
             (0.0..=1.0).contains(&out.score),
             "{kind}: score {}",
             out.score
         );
     }
-    dnn::TypeHead::load(&models()).expect("type head loads");
+    dnn::TypeHead::load(&shipped()).expect("type head loads");
+    dnn::TypeHead::load(&dnn::Models::BuiltIn).expect("built-in type head loads");
 }
 
 #[test]
@@ -59,7 +72,7 @@ fn card_from_another_schema_is_refused_naming_both_versions() {
     let mut j: serde_json::Value = serde_json::from_str(&text).expect("json");
     j["feature_schema_version"] = serde_json::json!(features::SCHEMA_VERSION + 7);
     std::fs::write(&card, j.to_string()).expect("write");
-    let err = dnn::load("dtddnn", &dir)
+    let err = dnn::load("dtddnn", &dnn::Models::Dir(dir.clone()))
         .err()
         .expect("mismatched card refused");
     assert!(matches!(err, ModelError::Schema { .. }), "{err}");
@@ -79,13 +92,13 @@ fn card_from_another_schema_is_refused_naming_both_versions() {
     let names = j["input_names"].as_array_mut().expect("input_names");
     names.swap(0, 1);
     std::fs::write(&card, j.to_string()).expect("write");
-    let err = dnn::load("dtddnn", &dir)
+    let err = dnn::load("dtddnn", &dnn::Models::Dir(dir.clone()))
         .err()
         .expect("reordered inputs refused");
     assert!(matches!(err, ModelError::Inputs { .. }), "{err}");
     // A truncated ONNX file is a load error naming the file.
     std::fs::write(dir.join("single.onnx"), b"not an onnx file").expect("write");
-    let err = dnn::load("single", &dir)
+    let err = dnn::load("single", &dnn::Models::Dir(dir.clone()))
         .err()
         .expect("broken onnx refused");
     assert!(err.to_string().contains("single.onnx"), "{err}");

@@ -49,7 +49,8 @@ fn tiny_training_run_exports_models_tract_loads() {
         "no parity check in the log:\n{log}"
     );
     for kind in ["dtddnn", "single", "rawiq"] {
-        dnn::load(kind, &models).unwrap_or_else(|e| panic!("{kind}: {e}\n{log}"));
+        dnn::load(kind, &dnn::Models::Dir(models.clone()))
+            .unwrap_or_else(|e| panic!("{kind}: {e}\n{log}"));
         let card: serde_json::Value = serde_json::from_str(
             &std::fs::read_to_string(models.join(format!("{kind}.json"))).expect("card"),
         )

@@ -185,9 +185,10 @@ pub struct RawReceiver {
     /// Detector: `classic`, `dtddnn`, `single` or `rawiq`.
     #[serde(default = "d_detector")]
     pub detector: String,
-    /// Where the model files and cards are (models other than `classic`).
-    #[serde(default = "d_models_dir")]
-    pub models_dir: PathBuf,
+    /// Where the model files and cards are (models other than `classic`); absent: the
+    /// models built into the binary.
+    #[serde(default)]
+    pub models_dir: Option<PathBuf>,
 }
 
 /// `[alert]`.
@@ -373,10 +374,7 @@ fn d_queue() -> usize {
     32
 }
 fn d_detector() -> String {
-    "classic".into()
-}
-fn d_models_dir() -> PathBuf {
-    PathBuf::from("models")
+    "dtddnn".into()
 }
 fn d_raise_k() -> u32 {
     AlertConfig::default().raise_k
@@ -429,7 +427,7 @@ fn d_receiver() -> RawReceiver {
         ssb_freq_hz: None,
         scs_khz: None,
         detector: d_detector(),
-        models_dir: d_models_dir(),
+        models_dir: None,
     }
 }
 fn d_alert() -> RawAlert {
@@ -536,8 +534,8 @@ pub struct ReceiverConfig {
     pub scs_khz: Option<u32>,
     /// Detector name (one of [`crate::detect::dnn::KINDS`]).
     pub detector: String,
-    /// Model directory (cards and ONNX files).
-    pub models_dir: PathBuf,
+    /// Where the cards and ONNX files come from.
+    pub models: crate::detect::dnn::Models,
 }
 
 /// A validated webhook.
@@ -949,7 +947,7 @@ impl RawConfig {
                 ssb_freq_hz: r.ssb_freq_hz,
                 scs_khz: r.scs_khz,
                 detector: r.detector.clone(),
-                models_dir: r.models_dir.clone(),
+                models: crate::detect::dnn::Models::from_option(r.models_dir.clone()),
             },
             alert,
             alert_history: self.alert.history,
@@ -1041,8 +1039,15 @@ deadline_s = 0
         .expect("valid");
         assert_eq!(c.source.pace(), Some(Pace::Lossless));
         assert_eq!(c.receiver.detector, "dtddnn");
-        assert_eq!(c.receiver.models_dir, Path::new("/opt/m"));
-        assert_eq!(Config::demo().receiver.detector, "classic");
+        assert_eq!(
+            c.receiver.models,
+            crate::detect::dnn::Models::Dir("/opt/m".into())
+        );
+        assert_eq!(Config::demo().receiver.detector, "dtddnn");
+        assert_eq!(
+            Config::demo().receiver.models,
+            crate::detect::dnn::Models::BuiltIn
+        );
         for k in crate::detect::dnn::KINDS {
             assert!(
                 parse_str(&format!("[receiver]\ndetector = {k:?}\n")).is_ok(),

@@ -176,10 +176,10 @@ async fn status(State(s): State<Arc<Shared>>) -> impl IntoResponse {
 /// The detector and, for a model, where its card is and which feature schema it was
 /// checked against at start.
 fn models(s: &Shared) -> serde_json::Value {
-    let versions = match &s.models_dir {
-        Some(dir) => json!({
+    let versions = match &s.models {
+        Some(m) => json!({
             s.detector.clone(): {
-                "card": dir.join(format!("{}.json", s.detector)).display().to_string(),
+                "card": m.path(&format!("{}.json", s.detector)).display().to_string(),
                 "feature_schema_version": crate::features::SCHEMA_VERSION,
             }
         }),

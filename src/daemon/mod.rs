@@ -13,7 +13,8 @@
 //! so that SIGHUP can change the thresholds without rebuilding the pipeline; `alert` events
 //! coming out of the pipeline itself are ignored here.
 //!
-//! Detectors: `[receiver] detector` is loaded from `models_dir` at start (a bad or missing
+//! Detectors: `[receiver] detector` (default `dtddnn`) is loaded at start from
+//! `models_dir`, or from the models built into the binary when it is absent (a bad or missing
 //! model refuses to start, exit 64) and wrapped so that every call is timed into
 //! `ssbguard_inference_duration_seconds{model}`.
 //!
@@ -275,11 +276,11 @@ pub fn open_source(cfg: &Config) -> Result<Box<dyn IqSource>, DaemonError> {
     })
 }
 
-/// Loads the configured detector from `models_dir` with every startup check of
+/// Loads the configured detector (from `models_dir` or built in) with every startup check of
 /// [`crate::detect::dnn::load`] (`classic` needs no files).
 pub fn load_detector(cfg: &Config) -> Result<Box<dyn ModelDetector>, DaemonError> {
     let r = &cfg.receiver;
-    crate::detect::dnn::load(&r.detector, &r.models_dir).map_err(|source| DaemonError::Model {
+    crate::detect::dnn::load(&r.detector, &r.models).map_err(|source| DaemonError::Model {
         detector: r.detector.clone(),
         source,
     })
@@ -430,7 +431,7 @@ pub(crate) struct Shared {
     pub capture: CaptureHandle,
     pub detector: String,
     /// Where the model came from (not for `classic`).
-    pub models_dir: Option<PathBuf>,
+    pub models: Option<crate::detect::dnn::Models>,
     /// The first and the latest block the pipeline received.
     pub stream: Mutex<StreamStamps>,
     /// Uptime at which the pipeline thread finished (the source ended and was drained).
@@ -631,8 +632,7 @@ impl Daemon {
             alert_cfg: Mutex::new(cfg.alert),
             capture,
             detector: cfg.receiver.detector.clone(),
-            models_dir: (cfg.receiver.detector != "classic")
-                .then(|| cfg.receiver.models_dir.clone()),
+            models: (cfg.receiver.detector != "classic").then(|| cfg.receiver.models.clone()),
             stream: Mutex::new(StreamStamps::default()),
             dsp_finished_s: Mutex::new(None),
             token: cfg.bearer_token.clone(),
@@ -1072,7 +1072,7 @@ impl Dsp {
 pub fn check_config(path: &Path) -> Result<(), ConfigErrors> {
     let cfg = config::load(path)?;
     let mut problems = Vec::new();
-    if let Err(e) = crate::detect::dnn::load(&cfg.receiver.detector, &cfg.receiver.models_dir) {
+    if let Err(e) = crate::detect::dnn::load(&cfg.receiver.detector, &cfg.receiver.models) {
         problems.push(ConfigProblem {
             path: "receiver.detector".into(),
             message: format!("{:?}: {e}", cfg.receiver.detector),

@@ -17,10 +17,16 @@
 //! decision threshold `τ` on the cascade score sets the operating point. Every threshold
 //! comes from the validation set (see the card's `thresholds`).
 //!
+//! **Where models come from** ([`Models`]): the shipped `models/` files are compiled into
+//! the binary ([`Models::BuiltIn`], the default everywhere, so a daemon needs no model
+//! install), or a directory of cards and ONNX files is named ([`Models::Dir`], e.g. a fresh
+//! training run, `--models DIR` / `models_dir`).
+//!
 //! **Startup checks** ([`load`]): the card's feature schema version must equal the
 //! pipeline's, its input names must equal [`input_names`], and the ONNX file must load and
 //! accept a `[1, N]` input; each failure is a [`ModelError`] naming the file and both sides.
 
+use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 
 use num_complex::Complex32;
@@ -228,18 +234,103 @@ pub struct ModelCard {
     pub classes: Vec<String>,
 }
 
+/// Where model cards and ONNX files are read from.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum Models {
+    /// The files of `models/` at build time, compiled into this binary.
+    #[default]
+    BuiltIn,
+    /// A directory of cards and ONNX files.
+    Dir(PathBuf),
+}
+
+/// The shipped model files, by name (`include_bytes!` makes cargo rebuild when they change).
+const BUILT_IN: [(&str, &[u8]); 9] = [
+    ("dtddnn.json", include_bytes!("../../models/dtddnn.json")),
+    (
+        "dtddnn_stage1.onnx",
+        include_bytes!("../../models/dtddnn_stage1.onnx"),
+    ),
+    (
+        "dtddnn_stage2.onnx",
+        include_bytes!("../../models/dtddnn_stage2.onnx"),
+    ),
+    ("single.json", include_bytes!("../../models/single.json")),
+    ("single.onnx", include_bytes!("../../models/single.onnx")),
+    ("rawiq.json", include_bytes!("../../models/rawiq.json")),
+    ("rawiq.onnx", include_bytes!("../../models/rawiq.onnx")),
+    (
+        "type_head.json",
+        include_bytes!("../../models/type_head.json"),
+    ),
+    (
+        "type_head.onnx",
+        include_bytes!("../../models/type_head.onnx"),
+    ),
+];
+
+impl Models {
+    /// `Some(dir)` → [`Models::Dir`], `None` → [`Models::BuiltIn`].
+    pub fn from_option(dir: Option<PathBuf>) -> Models {
+        dir.map_or(Models::BuiltIn, Models::Dir)
+    }
+
+    /// How `name` is shown in messages: the file's path, or `<built-in>/name`.
+    pub fn path(&self, name: &str) -> PathBuf {
+        match self {
+            Models::BuiltIn => Path::new("<built-in>").join(name),
+            Models::Dir(d) => d.join(name),
+        }
+    }
+
+    /// Whether `name` exists.
+    pub fn has(&self, name: &str) -> bool {
+        match self {
+            Models::BuiltIn => BUILT_IN.iter().any(|(n, _)| *n == name),
+            Models::Dir(d) => d.join(name).exists(),
+        }
+    }
+
+    /// The bytes of `name`.
+    pub fn read(&self, name: &str) -> std::io::Result<Cow<'static, [u8]>> {
+        match self {
+            Models::BuiltIn => BUILT_IN
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, b)| Cow::Borrowed(*b))
+                .ok_or_else(|| {
+                    std::io::Error::new(
+                        std::io::ErrorKind::NotFound,
+                        "not among the built-in model files",
+                    )
+                }),
+            Models::Dir(d) => std::fs::read(d.join(name)).map(Cow::Owned),
+        }
+    }
+}
+
+impl std::fmt::Display for Models {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Models::BuiltIn => f.write_str("built-in"),
+            Models::Dir(d) => write!(f, "{}", d.display()),
+        }
+    }
+}
+
 impl ModelCard {
-    /// Reads and checks a card against what this build produces.
-    pub fn load(path: &Path) -> Result<ModelCard, ModelError> {
-        let text = std::fs::read_to_string(path).map_err(|e| ModelError::Card {
-            path: path.to_path_buf(),
+    /// Reads card `name` from `models` and checks it against what this build produces.
+    pub fn load(models: &Models, name: &str) -> Result<ModelCard, ModelError> {
+        let path = models.path(name);
+        let text = models.read(name).map_err(|e| ModelError::Card {
+            path: path.clone(),
             message: e.to_string(),
         })?;
-        let card: ModelCard = serde_json::from_str(&text).map_err(|e| ModelError::Card {
-            path: path.to_path_buf(),
+        let card: ModelCard = serde_json::from_slice(&text).map_err(|e| ModelError::Card {
+            path: path.clone(),
             message: e.to_string(),
         })?;
-        card.check(path)?;
+        card.check(&path)?;
         Ok(card)
     }
 
@@ -309,14 +400,29 @@ pub struct OnnxModel {
 }
 
 impl OnnxModel {
-    /// Loads `path`, fixes the input to `[1, n_in]`, keeps only `output`, optimises.
+    /// Loads the file at `path`, fixes the input to `[1, n_in]`, keeps only `output`,
+    /// optimises.
     pub fn load(path: &Path, n_in: usize, output: &str) -> Result<OnnxModel, ModelError> {
+        let bytes = std::fs::read(path).map_err(|e| ModelError::Onnx {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        })?;
+        OnnxModel::from_bytes(&bytes, path, n_in, output)
+    }
+
+    /// As [`OnnxModel::load`], from the file's bytes (`path` names it in messages).
+    pub fn from_bytes(
+        bytes: &[u8],
+        path: &Path,
+        n_in: usize,
+        output: &str,
+    ) -> Result<OnnxModel, ModelError> {
         let err = |e: TractError| ModelError::Onnx {
             path: path.to_path_buf(),
             message: format!("{e:#}"),
         };
         let plan = tract_onnx::onnx()
-            .model_for_path(path)
+            .model_for_read(&mut std::io::Cursor::new(bytes))
             .map_err(err)?
             .with_input_fact(0, f32::fact([1, n_in]).into())
             .map_err(err)?
@@ -354,8 +460,13 @@ impl OnnxModel {
     }
 }
 
-fn load_model(dir: &Path, m: &CardModel, n_in: usize) -> Result<OnnxModel, ModelError> {
-    OnnxModel::load(&dir.join(&m.file), n_in, &m.output_name)
+fn load_model(models: &Models, m: &CardModel, n_in: usize) -> Result<OnnxModel, ModelError> {
+    let path = models.path(&m.file);
+    let bytes = models.read(&m.file).map_err(|e| ModelError::Onnx {
+        path: path.clone(),
+        message: e.to_string(),
+    })?;
+    OnnxModel::from_bytes(&bytes, &path, n_in, &m.output_name)
 }
 
 fn col(v: &[f32], c: usize) -> f64 {
@@ -394,11 +505,11 @@ pub struct TypeHead {
 }
 
 impl TypeHead {
-    /// Loads `type_head.json` + its ONNX from `dir`.
-    pub fn load(dir: &Path) -> Result<TypeHead, ModelError> {
-        let path = dir.join("type_head.json");
-        let card = ModelCard::load(&path)?;
-        let model = load_model(dir, card.model("main", &path)?, N_INPUT)?;
+    /// Loads `type_head.json` + its ONNX from `models`.
+    pub fn load(models: &Models) -> Result<TypeHead, ModelError> {
+        let path = models.path("type_head.json");
+        let card = ModelCard::load(models, "type_head.json")?;
+        let model = load_model(models, card.model("main", &path)?, N_INPUT)?;
         if card.classes.is_empty() {
             return Err(ModelError::Card {
                 path,
@@ -435,9 +546,9 @@ pub struct Cascade {
 
 impl Cascade {
     /// Loads `dtddnn.json` and its two ONNX files (and `type_head.json` when present).
-    pub fn load(dir: &Path) -> Result<Cascade, ModelError> {
-        let path = dir.join("dtddnn.json");
-        let card = ModelCard::load(&path)?;
+    pub fn load(models: &Models) -> Result<Cascade, ModelError> {
+        let path = models.path("dtddnn.json");
+        let card = ModelCard::load(models, "dtddnn.json")?;
         let th = card.thresholds(&path)?;
         let (Some(t_low), Some(t_high)) = (th.t_low, th.t_high) else {
             return Err(ModelError::Card {
@@ -451,10 +562,10 @@ impl Cascade {
                 message: format!("need 0 ≤ t_low ≤ t_high ≤ 1, got {t_low}, {t_high}"),
             });
         }
-        let stage1 = load_model(dir, card.model("stage1", &path)?, N_INPUT)?;
-        let stage2 = load_model(dir, card.model("stage2", &path)?, N_INPUT)?;
-        let type_head = if dir.join("type_head.json").exists() {
-            Some(TypeHead::load(dir)?)
+        let stage1 = load_model(models, card.model("stage1", &path)?, N_INPUT)?;
+        let stage2 = load_model(models, card.model("stage2", &path)?, N_INPUT)?;
+        let type_head = if models.has("type_head.json") {
+            Some(TypeHead::load(models)?)
         } else {
             None
         };
@@ -535,11 +646,11 @@ pub struct Single {
 
 impl Single {
     /// Loads `single.json` and its ONNX.
-    pub fn load(dir: &Path) -> Result<Single, ModelError> {
-        let path = dir.join("single.json");
-        let card = ModelCard::load(&path)?;
+    pub fn load(models: &Models) -> Result<Single, ModelError> {
+        let path = models.path("single.json");
+        let card = ModelCard::load(models, "single.json")?;
         let decision = card.thresholds(&path)?.decision;
-        let model = load_model(dir, card.model("main", &path)?, N_INPUT)?;
+        let model = load_model(models, card.model("main", &path)?, N_INPUT)?;
         Ok(Single {
             model,
             decision,
@@ -587,11 +698,11 @@ pub struct RawIq {
 
 impl RawIq {
     /// Loads `rawiq.json` and its ONNX.
-    pub fn load(dir: &Path) -> Result<RawIq, ModelError> {
-        let path = dir.join("rawiq.json");
-        let card = ModelCard::load(&path)?;
+    pub fn load(models: &Models) -> Result<RawIq, ModelError> {
+        let path = models.path("rawiq.json");
+        let card = ModelCard::load(models, "rawiq.json")?;
         let decision = card.thresholds(&path)?.decision;
-        let model = load_model(dir, card.model("main", &path)?, N_RAWIQ)?;
+        let model = load_model(models, card.model("main", &path)?, N_RAWIQ)?;
         Ok(RawIq {
             model,
             decision,
@@ -651,13 +762,13 @@ impl ModelDetector for Classic {
 /// Detector names [`load`] accepts.
 pub const KINDS: [&str; 4] = ["dtddnn", "single", "rawiq", "classic"];
 
-/// Loads the detector `kind` (`dtddnn`, `single`, `rawiq` or `classic`) from `models_dir`,
+/// Loads the detector `kind` (`dtddnn`, `single`, `rawiq` or `classic`) from `models`,
 /// with every startup check. `classic` needs no files.
-pub fn load(kind: &str, models_dir: &Path) -> Result<Box<dyn ModelDetector>, ModelError> {
+pub fn load(kind: &str, models: &Models) -> Result<Box<dyn ModelDetector>, ModelError> {
     Ok(match kind {
-        "dtddnn" => Box::new(Cascade::load(models_dir)?),
-        "single" => Box::new(Single::load(models_dir)?),
-        "rawiq" => Box::new(RawIq::load(models_dir)?),
+        "dtddnn" => Box::new(Cascade::load(models)?),
+        "single" => Box::new(Single::load(models)?),
+        "rawiq" => Box::new(RawIq::load(models)?),
         "classic" => Box::new(Classic),
         other => return Err(ModelError::UnknownKind(other.to_string())),
     })
@@ -756,10 +867,10 @@ mod tests {
 
     #[test]
     fn unknown_kind_is_an_error() {
-        let e = load("svm", Path::new("/nonexistent"))
+        let e = load("svm", &Models::Dir("/nonexistent".into()))
             .err()
             .map(|e| e.to_string());
         assert!(e.is_some_and(|m| m.contains("svm")));
-        assert!(load("classic", Path::new("/nonexistent")).is_ok());
+        assert!(load("classic", &Models::Dir("/nonexistent".into())).is_ok());
     }
 }

@@ -183,7 +183,7 @@ impl ModelDetector for Scoring {
 
 /// Runs detector `kind` on the scenario of `seed`.
 pub fn run_scenario(kind: &str, models_dir: &Path, seed: u64) -> Result<ScenarioRun, EvalError> {
-    let det = dnn::load(kind, models_dir)?;
+    let det = dnn::load(kind, &dnn::Models::Dir(models_dir.to_path_buf()))?;
     let last = Arc::new(Mutex::new(None::<ModelVerdict>));
     let got = Arc::new(Mutex::new(Vec::<(u64, u64, ModelVerdict)>::new()));
     let (l1, g1) = (last.clone(), got.clone());
@@ -712,7 +712,7 @@ pub fn run(args: &EvalArgs) -> Result<EvalReport, EvalError> {
     }
     // Fail fast on a bad model before simulating anything.
     for k in &args.detectors {
-        dnn::load(k, &args.models_dir)?;
+        dnn::load(k, &dnn::Models::Dir(args.models_dir.clone()))?;
     }
     let mut reports = Vec::new();
     let mut classes = BTreeMap::new();
