@@ -291,6 +291,80 @@ fn block_boundaries_do_not_change_decisions() {
     }
 }
 
+/// Over 2.4 s the receiver finds a cell, tracks it (periodic re-acquisition windows), loses
+/// it when it goes silent, searches continuously, finds another cell with other timing and
+/// tracks that one through two more re-acquisition windows. The ring stores only the ranges
+/// the search and the due SSBs need; the events must still not depend on the block cuts.
+#[test]
+fn lost_and_new_cell_with_reacquisition_independent_of_blocks() {
+    let part = |pci: u16, snr: f64, dur: f64, seed: u64| {
+        let text = format!(
+            "duration_s = {dur}\nsample_rate_hz = {FS}\ncenter_freq_hz = 3.5e9\nseed = {seed}\n\
+             [[gnb]]\npci = {pci}\nscs_khz = 30\nssb_offset_hz = {OFF}\nsnr_db = {snr}\n\
+             traffic_load = 0.3\ncfo_hz = 700.0\n"
+        );
+        render(&Scenario::from_toml(&text).expect("scenario parses")).0
+    };
+    // Cell A for 1.2 s, 0.3 s of noise (a cell 20 dB under it), then cell B, whose SSBs
+    // fall elsewhere in the 20 ms period (its half frames restart with the part).
+    let mut x = part(321, 15.0, 1.2, 31);
+    x.extend(part(77, -20.0, 0.3037, 32));
+    x.extend(part(100, 15.0, 0.9, 33));
+    let reference = run(&x, 65_536);
+    let cells: Vec<(u16, bool)> = reference
+        .iter()
+        .filter_map(|e| match e {
+            Event::Cell(c) => Some((c.pci, format!("{:?}", c.event).contains("Found"))),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        cells,
+        vec![(321, true), (321, false), (100, true)],
+        "A found and lost, then B found"
+    );
+    let on_b = decisions(&reference)
+        .iter()
+        .filter(|d| d.pci == Some(100))
+        .count();
+    // B is on air for 0.9 s: ~45 SSBs at a 20 ms period once its period is learned.
+    assert!(on_b >= 35, "{on_b} decisions on cell B");
+    let mut state = 777u64;
+    for fixed in [4_099usize, 333_333] {
+        assert_eq!(run(&x, fixed), reference, "block {fixed}");
+    }
+    let mut sizes = Vec::new();
+    let mut pos = 0usize;
+    while pos < x.len() {
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        let n = (1 + (state >> 33) as usize % 200_000).min(x.len() - pos);
+        sizes.push(n);
+        pos += n;
+    }
+    let cfg = PipelineConfig {
+        sample_rate_hz: FS,
+        center_freq_hz: Some(3.5e9),
+        ssb: SsbLocation::Given {
+            offset_hz: OFF,
+            scs: Some(Scs::Khz30),
+        },
+        detector: DetectorKind::Classic,
+        alert: AlertConfig::default(),
+        emit_features: false,
+    };
+    let mut p = Pipeline::new(cfg).expect("pipeline");
+    let mut out = Vec::new();
+    let mut pos = 0usize;
+    for n in sizes {
+        p.push(pos as u64, &x[pos..pos + n], &mut out);
+        pos += n;
+    }
+    p.finish(&mut out);
+    assert_eq!(out, reference, "random blocks");
+}
+
 /// A co-channel neighbour whose PCI shares the serving cell's N_ID2 (so its PSS is the
 /// same sequence) is found as a second cell, 5 dB below the serving cell. (13 dB below, as
 /// in config/scenarios/interferers.toml, it is not: its PSS then sits ~10 dB under the

@@ -198,6 +198,10 @@ pub struct Receiver {
     search_running: bool,
     reacq_every: u64,
     reacq_len: u64,
+    /// Longest SSB window at the input rate.
+    max_win: u64,
+    /// Scratch: the ranges of the current piece the ring stores.
+    keep: Vec<(u64, u64)>,
 }
 
 /// Receiver errors.
@@ -273,6 +277,8 @@ impl Receiver {
             search_running: false,
             reacq_every: (REACQ_EVERY_S * fs).round() as u64,
             reacq_len: (REACQ_LEN_S * fs).round() as u64,
+            max_win: max_win as u64,
+            keep: Vec::new(),
             cfg,
         })
     }
@@ -339,7 +345,8 @@ impl Receiver {
                 .next_nocell
                 .max((first / self.nocell_len + 1) * self.nocell_len);
         }
-        self.ring.push(first, samples);
+        self.plan_keep(first, first + samples.len() as u64);
+        self.ring.push(first, samples, &self.keep);
         self.monitor(first, samples);
         self.end = first + samples.len() as u64;
         self.feed_search(first, samples);
@@ -352,6 +359,50 @@ impl Receiver {
             self.next_nocell += self.nocell_len;
         }
         self.run_queue(out);
+    }
+
+    /// Margin around a search segment within which a peak's window can lie.
+    fn search_margin(&self) -> u64 {
+        2 * self.max_win
+    }
+
+    /// The ranges of `[s, e)` the ring must store: wherever the search runs (plus the
+    /// windows its peaks can need) and every queued SSB window. Everything else is only
+    /// seen by the power monitor. The search's on-times are fixed in absolute samples
+    /// ahead of the stream ([`Self::future_point`]) and SSB occasions are queued ≥ 5 ms
+    /// before their window arrives, so what is stored does not depend on the block cuts.
+    fn plan_keep(&mut self, s: u64, e: u64) {
+        let m = self.search_margin();
+        let mut keep = std::mem::take(&mut self.keep);
+        keep.clear();
+        keep.push((
+            self.cont_from.saturating_sub(m),
+            self.cont_until.saturating_add(m),
+        ));
+        let every = self.reacq_every.max(1);
+        let mut k = s.saturating_sub(self.reacq_len + m) / every;
+        while k * every < e + m {
+            let w = k * every;
+            keep.push((w.saturating_sub(m), w + self.reacq_len + m));
+            k += 1;
+        }
+        for &(end, work) in self.queue.keys() {
+            if matches!(work, Work::Occasion(..) | Work::Peak(_)) {
+                let end = end.max(0) as u64;
+                keep.push((end.saturating_sub(self.max_win), end));
+            }
+        }
+        keep.retain(|&(a, b)| a < e && b > s);
+        keep.sort_unstable();
+        let mut merged: Vec<(u64, u64)> = Vec::with_capacity(keep.len());
+        for (a, b) in keep.drain(..) {
+            match merged.last_mut() {
+                Some(l) if a <= l.1 => l.1 = l.1.max(b),
+                _ => merged.push((a, b)),
+            }
+        }
+        keep.extend(merged);
+        self.keep = keep;
     }
 
     /// Moves the search's new peaks into the work queue, keyed by their window end.
@@ -423,10 +474,11 @@ impl Receiver {
         }
     }
 
-    /// A point surely ahead of the stream when work ending at `item_end` is processed.
+    /// A point surely ahead of the stream when work ending at `item_end` is processed,
+    /// by more than the search margin (so the ring's stored ranges can follow).
     fn future_point(&self, item_end: i64) -> u64 {
         let piece = (self.ring.capacity() / 4) as u64;
-        item_end.max(0) as u64 + self.settle + piece + 1
+        item_end.max(0) as u64 + self.settle + piece + self.search_margin() + 1
     }
 
     fn monitor(&mut self, first: u64, samples: &[Complex32]) {
