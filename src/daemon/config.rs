@@ -371,7 +371,10 @@ fn d_block() -> usize {
     1 << 16
 }
 fn d_queue() -> usize {
-    32
+    // 128 blocks of 65536 samples = 137 ms at 61.44 Msps: a re-acquisition window's
+    // burst of DSP work and scheduler hiccups fit. Buffers are allocated only while the
+    // queue is that deep (see `source::capture::BufferPool`).
+    128
 }
 fn d_detector() -> String {
     "dtddnn".into()

@@ -8,8 +8,15 @@
 //! sent (and counted by the consumer when processed) or counted in `dropped_queue_full`.
 //! Samples the device lost before delivering them (`overflow`) or that were unusable
 //! (`bad_data`) never entered `samples`.
+//!
+//! Buffers ([`BufferPool`]) are allocated on first need, up to one per queue slot plus the
+//! two in hand, and reused last-in first-out: at steady state the one or two buffers in
+//! flight are the ones reused, so they stay in the CPU cache for the decode (capture
+//! thread) and for the pipeline (DSP thread). Free buffers beyond [`POOL_RESERVE`] are
+//! released, so a deep queue costs memory only while it is really used (a burst of DSP
+//! work), and the resident size returns to the steady state after it.
 
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -150,10 +157,65 @@ impl Shared {
     }
 }
 
+/// Free buffers a [`BufferPool`] keeps for reuse; more are released.
+pub const POOL_RESERVE: usize = 4;
+
+/// Capture buffers: allocated lazily up to `limit`, reused last-in first-out, free ones
+/// beyond [`POOL_RESERVE`] released.
+pub struct BufferPool {
+    free: Mutex<Vec<Vec<Complex32>>>,
+    allocated: AtomicUsize,
+    limit: usize,
+    block: usize,
+}
+
+impl BufferPool {
+    /// A pool of at most `limit` buffers of `block` samples.
+    pub fn new(limit: usize, block: usize) -> BufferPool {
+        BufferPool {
+            free: Mutex::new(Vec::with_capacity(limit)),
+            allocated: AtomicUsize::new(0),
+            limit,
+            block: block.max(1),
+        }
+    }
+
+    /// The most recently returned buffer, a new one while fewer than `limit` exist, or
+    /// `None` when every buffer is in flight.
+    pub fn take(&self) -> Option<Vec<Complex32>> {
+        if let Some(b) = self.free.lock().ok().and_then(|mut g| g.pop()) {
+            return Some(b);
+        }
+        self.allocated
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                (n < self.limit).then_some(n + 1)
+            })
+            .ok()
+            .map(|_| vec![Complex32::new(0.0, 0.0); self.block])
+    }
+
+    /// Returns a buffer taken from this pool (released if enough are free).
+    pub fn give(&self, buf: Vec<Complex32>) {
+        let kept = self
+            .free
+            .lock()
+            .ok()
+            .and_then(|mut g| (g.len() < POOL_RESERVE).then(|| g.push(buf)));
+        if kept.is_none() {
+            self.allocated.fetch_sub(1, Ordering::AcqRel);
+        }
+    }
+
+    /// Buffers that exist now (free or in flight).
+    pub fn allocated(&self) -> usize {
+        self.allocated.load(Ordering::Acquire)
+    }
+}
+
 /// The consumer's end: blocks in, buffers back.
 pub struct BlockReceiver {
     rx: Receiver<Block>,
-    pool: Sender<Vec<Complex32>>,
+    pool: Arc<BufferPool>,
 }
 
 impl BlockReceiver {
@@ -163,9 +225,14 @@ impl BlockReceiver {
         self.rx.recv_timeout(timeout)
     }
 
-    /// Hands a block's buffer back to the pool (never blocks; dropped if the pool is full).
+    /// Hands a block's buffer back to the pool.
     pub fn recycle(&self, block: Block) {
-        let _ = self.pool.try_send(block.samples);
+        self.pool.give(block.samples);
+    }
+
+    /// The capture buffers.
+    pub fn pool(&self) -> &BufferPool {
+        &self.pool
     }
 
     /// Blocks waiting in the channel.
@@ -193,11 +260,7 @@ impl CaptureHandle {
         let (tx, rx) = crossbeam_channel::bounded::<Block>(queue);
         // The pool holds every buffer that can be in flight: the queue, the one the
         // consumer works on and the one being filled.
-        let pool_size = queue + 2;
-        let (pool_tx, pool_rx) = crossbeam_channel::bounded::<Vec<Complex32>>(pool_size);
-        for _ in 0..pool_size {
-            let _ = pool_tx.try_send(vec![Complex32::new(0.0, 0.0); cfg.block_samples.max(1)]);
-        }
+        let pool = Arc::new(BufferPool::new(queue + 2, cfg.block_samples));
         let (stop_tx, stop_rx) = crossbeam_channel::bounded::<()>(0);
         let (done_tx, done_rx) = crossbeam_channel::bounded::<()>(0);
         let shared = Arc::new(Shared {
@@ -206,7 +269,7 @@ impl CaptureHandle {
             last_error: Mutex::new(None),
         });
         let sh = shared.clone();
-        let ptx = pool_tx.clone();
+        let cap_pool = pool.clone();
         let thread = std::thread::Builder::new()
             .name("ssbguard-capture".into())
             .spawn(move || {
@@ -216,8 +279,7 @@ impl CaptureHandle {
                     cfg,
                     m: metrics,
                     tx,
-                    pool: pool_rx,
-                    pool_tx: ptx,
+                    pool: cap_pool,
                     stop: stop_rx,
                     shared: sh,
                 };
@@ -230,7 +292,7 @@ impl CaptureHandle {
                 done: done_rx,
                 thread: Mutex::new(Some(thread)),
             },
-            BlockReceiver { rx, pool: pool_tx },
+            BlockReceiver { rx, pool },
         ))
     }
 
@@ -289,8 +351,7 @@ struct Capture {
     cfg: CaptureConfig,
     m: CaptureMetrics,
     tx: Sender<Block>,
-    pool: Receiver<Vec<Complex32>>,
-    pool_tx: Sender<Vec<Complex32>>,
+    pool: Arc<BufferPool>,
     stop: Receiver<()>,
     shared: Arc<Shared>,
 }
@@ -311,7 +372,7 @@ impl Capture {
                 self.shared.set_state(CaptureState::Stopped);
                 return;
             }
-            let pooled = self.pool.try_recv().ok();
+            let pooled = self.pool.take();
             let from_pool = pooled.is_some();
             let mut buf = pooled.unwrap_or_else(|| std::mem::take(&mut scratch));
             buf.resize(self.cfg.block_samples.max(1), Complex32::new(0.0, 0.0));
@@ -402,8 +463,7 @@ impl Capture {
 
     fn give_back(&self, buf: Vec<Complex32>, from_pool: bool, scratch: &mut Vec<Complex32>) {
         if from_pool {
-            // The pool has room for every buffer we took from it.
-            let _ = self.pool_tx.try_send(buf);
+            self.pool.give(buf);
         } else {
             *scratch = buf;
         }
@@ -448,5 +508,47 @@ impl Capture {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pool_allocates_lazily_up_to_its_limit_and_reuses_the_latest_buffer() {
+        let pool = BufferPool::new(3, 8);
+        assert_eq!(pool.allocated(), 0, "nothing allocated up front");
+        let mut a = pool.take().expect("first");
+        a[0] = Complex32::new(1.0, 0.0);
+        let b = pool.take().expect("second");
+        assert_eq!(pool.allocated(), 2);
+        pool.give(b);
+        pool.give(a);
+        // Last in, first out: `a` comes back, and no new buffer is made.
+        let again = pool.take().expect("reused");
+        assert_eq!(again[0].re, 1.0);
+        assert_eq!(pool.allocated(), 2);
+        let (c, d) = (pool.take().expect("b"), pool.take().expect("third"));
+        assert_eq!(pool.allocated(), 3);
+        assert!(pool.take().is_none(), "every buffer in flight");
+        for b in [again, c, d] {
+            pool.give(b);
+        }
+        // Beyond the reserve, returned buffers are released.
+        let big = BufferPool::new(10, 8);
+        let all: Vec<_> = (0..10)
+            .map(|_| big.take().expect("under the limit"))
+            .collect();
+        assert!(big.take().is_none());
+        for b in all {
+            big.give(b);
+        }
+        assert_eq!(
+            big.allocated(),
+            POOL_RESERVE,
+            "released down to the reserve"
+        );
+        assert!(big.take().is_some());
     }
 }
