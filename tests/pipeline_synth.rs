@@ -365,6 +365,48 @@ fn lost_and_new_cell_with_reacquisition_independent_of_blocks() {
     assert_eq!(out, reference, "random blocks");
 }
 
+/// A cell that comes on air while another is tracked is found by the periodic
+/// re-acquisition window, which searches only the CFO hypothesis of the tracked cell (the
+/// two share the receiver's oscillator error; base stations are within ±0.05 ppm).
+#[test]
+fn cell_appearing_while_tracking_is_found_by_reacquisition() {
+    let one = |pci: u16, snr: f64, cfo: f64, frame_offset: f64, seed: u64| {
+        let text = format!(
+            "duration_s = 2.2\nsample_rate_hz = {FS}\ncenter_freq_hz = 3.5e9\nseed = {seed}\n\
+             [[gnb]]\npci = {pci}\nscs_khz = 30\nssb_offset_hz = {OFF}\nsnr_db = {snr}\n\
+             traffic_load = 0.3\ncfo_hz = {cfo}\nframe_offset_s = {frame_offset}\n"
+        );
+        render(&Scenario::from_toml(&text).expect("scenario parses")).0
+    };
+    // A: 20 dB, CFO 14 kHz (between hypotheses 0.3 and 0.6 SCS); B from 1.3 s on, 8.3 ms
+    // later in the frame, 150 Hz further off.
+    let mut x = one(321, 20.0, 14_000.0, 0.0, 41);
+    let b = one(100, 17.0, 14_150.0, 0.0083, 42);
+    let on = (1.3 * FS) as usize;
+    for (xi, bi) in x[on..].iter_mut().zip(&b[on..]) {
+        *xi += bi;
+    }
+    let reference = run(&x, 65_536);
+    let found: Vec<(u16, u64)> = reference
+        .iter()
+        .filter_map(|e| match e {
+            Event::Cell(c) if format!("{:?}", c.event).contains("Found") => Some((c.pci, c.sample)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(found.len(), 2, "{found:?}");
+    assert_eq!(found[0].0, 321);
+    assert_eq!(found[1].0, 100);
+    // Found in the re-acquisition window at 2.0 s (2.0–2.025 s on the absolute grid).
+    let t_b = found[1].1 as f64 / FS;
+    assert!((2.0..2.03).contains(&t_b), "B found at {t_b} s");
+    let lost = reference
+        .iter()
+        .any(|e| matches!(e, Event::Cell(c) if format!("{:?}", c.event).contains("Lost")));
+    assert!(!lost, "no cell lost");
+    assert_eq!(run(&x, 4_099), reference, "block 4099");
+}
+
 /// A co-channel neighbour whose PCI shares the serving cell's N_ID2 (so its PSS is the
 /// same sequence) is found as a second cell, 5 dB below the serving cell. (13 dB below, as
 /// in config/scenarios/interferers.toml, it is not: its PSS then sits ~10 dB under the

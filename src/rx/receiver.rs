@@ -202,6 +202,9 @@ pub struct Receiver {
     max_win: u64,
     /// Scratch: the ranges of the current piece the ring stores.
     keep: Vec<(u64, u64)>,
+    /// (window end of the work that measured it, CFO Hz) of tracked cells, oldest first:
+    /// the re-acquisition search's CFO hint ([`Self::reacq_hint`]).
+    cfo_log: std::collections::VecDeque<(i64, f64)>,
 }
 
 /// Receiver errors.
@@ -279,6 +282,7 @@ impl Receiver {
             reacq_len: (REACQ_LEN_S * fs).round() as u64,
             max_win: max_win as u64,
             keep: Vec::new(),
+            cfo_log: std::collections::VecDeque::new(),
             cfg,
         })
     }
@@ -454,6 +458,19 @@ impl Receiver {
         (on, end)
     }
 
+    /// The CFO hint for the re-acquisition window starting at `w`: the latest CFO a
+    /// tracked cell showed in work whose window ended at least a settle time and a piece
+    /// before `w` — such work is always done before the stream reaches `w`, whatever the
+    /// block cuts, so the hint (and every peak) does not depend on them.
+    fn reacq_hint(&mut self, w: u64) -> Option<f64> {
+        let piece = (self.ring.capacity() / 4) as u64;
+        let due = w as i64 - (self.settle + piece + self.search_margin()) as i64;
+        while self.cfo_log.len() > 1 && self.cfo_log[1].0 <= due {
+            self.cfo_log.pop_front();
+        }
+        self.cfo_log.front().filter(|e| e.0 <= due).map(|e| e.1)
+    }
+
     fn feed_search(&mut self, first: u64, samples: &[Complex32]) {
         let e = first + samples.len() as u64;
         let mut s = first;
@@ -461,6 +478,13 @@ impl Receiver {
             let (on, seg_end) = self.search_segment(s, e);
             let seg_end = seg_end.max(s + 1);
             if on {
+                let continuous = s >= self.cont_from && s < self.cont_until;
+                let hint = if continuous {
+                    None
+                } else {
+                    self.reacq_hint(s - s % self.reacq_every.max(1))
+                };
+                self.search.set_cfo_hint(hint);
                 let a = (s - first) as usize;
                 let b = (seg_end - first) as usize;
                 self.search.push(s, &samples[a..b], &mut self.peaks);
@@ -658,6 +682,9 @@ impl Receiver {
             }
         };
         let new_cell = existing.is_none();
+        let item_end = self.window_end(cand.scs, p.sample);
+        self.cfo_log
+            .push_back((item_end, self.cells[ci].info.cfo_hz));
         if new_cell && self.cont_until == u64::MAX {
             let item_end = self.window_end(cand.scs, p.sample);
             self.cont_until = self.future_point(item_end) + self.reacq_len;
@@ -742,6 +769,7 @@ impl Receiver {
             .as_ref()
             .is_some_and(|(o, _)| o.sss_rho2 >= super::ssb::SSS_THRESHOLD);
         let l_max = self.l_max;
+        let pred_end = self.window_end(scs, t_pred);
         let cell = &mut self.cells[ci];
         let Some(s) = cell.slots.get_mut(&slot) else {
             return;
@@ -778,16 +806,21 @@ impl Receiver {
                 }
             }
         }
+        let mut cfo_now = None;
         if found {
             cell.misses = 0;
             if let Some((o, _)) = &decoded {
                 cell.info.cfo_hz += 0.5 * o.cfo_hz;
                 cell.info.snr_db = 0.8 * cell.info.snr_db + 0.2 * o.snr_db;
+                cfo_now = Some(cell.info.cfo_hz);
             }
         } else if emit {
             cell.misses += 1;
         }
         let lost = cell.misses >= self.cfg.lost_after_misses || cell.slots.is_empty();
+        if let Some(f) = cfo_now {
+            self.cfo_log.push_back((pred_end, f));
+        }
         let next = cell.slots.get(&slot).map(|s| s.next);
         let info = cell.info.clone();
         if emit {
