@@ -465,8 +465,7 @@ impl Pipeline {
         }
         let alert = self.alerts.observe(&d);
         out.push(Event::Decision(d));
-        if let Some(mut a) = alert {
-            a.score = round4(a.score);
+        if let Some(a) = alert {
             out.push(Event::Alert(a));
         }
     }

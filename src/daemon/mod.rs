@@ -9,7 +9,8 @@
 //!
 //! Alerting: the daemon runs its own [`AlertBank`] over the pipeline's decisions (with the
 //! same [`AlertMachine`](crate::detect::alert::AlertMachine) code `replay` uses, and the
-//! same 4-decimal rounding of the alert score, so its alerts are `replay`'s byte for byte)
+//! same 4-decimal rounding of the alert score inside the bank, so its alerts are `replay`'s
+//! byte for byte)
 //! so that SIGHUP can change the thresholds without rebuilding the pipeline; `alert` events
 //! coming out of the pipeline itself are ignored here.
 //!
@@ -1002,11 +1003,7 @@ impl Dsp {
                     if let Some(t) = captured_at {
                         m.pipeline_latency.observe(t.elapsed().as_secs_f64());
                     }
-                    let alert = self.bank.observe(&d).map(|mut a| {
-                        // As the pipeline rounds its own (`replay`'s) alerts.
-                        a.score = (a.score * 1e4).round() / 1e4;
-                        a
-                    });
+                    let alert = self.bank.observe(&d);
                     self.publish(Event::Decision(d));
                     if let Some(a) = alert {
                         self.on_alert(&a);

@@ -307,7 +307,9 @@ impl AlertBank {
         }
     }
 
-    /// Feeds a decision to its cell's machine.
+    /// Feeds a decision to its cell's machine. An alert's score is rounded to 4 decimals,
+    /// like a decision's, so every user of the bank (`replay`, the daemon) reports the
+    /// same bytes.
     pub fn observe(&mut self, d: &Decision) -> Option<Alert> {
         let i = match self.machines.iter().position(|(k, _)| *k == d.pci) {
             Some(i) => i,
@@ -316,7 +318,10 @@ impl AlertBank {
                 self.machines.len() - 1
             }
         };
-        self.machines[i].1.observe(d)
+        self.machines[i].1.observe(d).map(|mut a| {
+            a.score = (a.score * 1e4).round() / 1e4;
+            a
+        })
     }
 
     /// Changes every machine's thresholds ([`AlertMachine::set_config`]).
