@@ -10,9 +10,8 @@
 //! Alerting: the daemon runs its own [`AlertBank`] over the pipeline's decisions (with the
 //! same [`AlertMachine`](crate::detect::alert::AlertMachine) code `replay` uses, and the
 //! same 4-decimal rounding of the alert score inside the bank, so its alerts are `replay`'s
-//! byte for byte)
-//! so that SIGHUP can change the thresholds without rebuilding the pipeline; `alert` events
-//! coming out of the pipeline itself are ignored here.
+//! byte for byte) so that SIGHUP can change the thresholds without rebuilding the pipeline;
+//! `alert` events coming out of the pipeline itself are ignored here.
 //!
 //! Detectors: `[receiver] detector` (default `dtddnn`) is loaded at start from
 //! `models_dir`, or from the models built into the binary when it is absent (a bad or missing
