@@ -81,11 +81,19 @@ pub enum PipelineError {
         reason: String,
     },
     /// SSB outside the captured band.
-    #[error("SSB offset {offset_hz} Hz is outside the captured band ±{half_band_hz} Hz")]
+    #[error(
+        "the SSB ({ssb_width_hz} Hz wide at {scs_khz} kHz SCS) at offset {offset_hz} Hz does not fit in the captured band ±{nyquist_hz} Hz (its centre must be within ±{half_band_hz} Hz)"
+    )]
     OutOfBand {
         /// Offset.
         offset_hz: f64,
-        /// Half the sample rate minus the SSB half width.
+        /// SCS tried.
+        scs_khz: u32,
+        /// 240 subcarriers.
+        ssb_width_hz: f64,
+        /// Half the sample rate.
+        nyquist_hz: f64,
+        /// Half the sample rate minus the SSB half width (0 if it cannot fit at all).
         half_band_hz: f64,
     },
     /// Raster search needs the centre frequency.
@@ -193,6 +201,9 @@ fn candidates(cfg: &PipelineConfig) -> Result<Vec<Candidate>, PipelineError> {
                 if offset_hz.abs() > half {
                     return Err(PipelineError::OutOfBand {
                         offset_hz: *offset_hz,
+                        scs_khz: s.khz(),
+                        ssb_width_hz: 240.0 * s.hz(),
+                        nyquist_hz: fs / 2.0,
                         half_band_hz: half.max(0.0),
                     });
                 }
