@@ -637,93 +637,68 @@ impl ModelDetector for Cascade {
     }
 }
 
-/// The single-threshold DNN on the same inputs.
-pub struct Single {
+/// A one-model detector with one threshold: the paper's single-threshold DNN
+/// ([`OneModel::single`], on the same inputs as the cascade) or its raw-IQ DNN
+/// ([`OneModel::raw_iq`], on the SSB's samples).
+pub struct OneModel {
+    name: &'static str,
     model: OnnxModel,
     decision: f64,
+    /// Raw-IQ input buffer (`None`: the feature model).
+    raw: Option<Box<[f32; N_RAWIQ]>>,
     failures: Failures,
 }
 
-impl Single {
+impl OneModel {
     /// Loads `single.json` and its ONNX.
-    pub fn load(models: &Models) -> Result<Single, ModelError> {
-        let path = models.path("single.json");
-        let card = ModelCard::load(models, "single.json")?;
+    pub fn single(models: &Models) -> Result<OneModel, ModelError> {
+        OneModel::load(models, "single", N_INPUT, None)
+    }
+
+    /// Loads `rawiq.json` and its ONNX.
+    pub fn raw_iq(models: &Models) -> Result<OneModel, ModelError> {
+        OneModel::load(models, "rawiq", N_RAWIQ, Some(Box::new([0.0; N_RAWIQ])))
+    }
+
+    fn load(
+        models: &Models,
+        name: &'static str,
+        n_in: usize,
+        raw: Option<Box<[f32; N_RAWIQ]>>,
+    ) -> Result<OneModel, ModelError> {
+        let card_name = format!("{name}.json");
+        let path = models.path(&card_name);
+        let card = ModelCard::load(models, &card_name)?;
         let decision = card.thresholds(&path)?.decision;
-        let model = load_model(models, card.model("main", &path)?, N_INPUT)?;
-        Ok(Single {
+        let model = load_model(models, card.model("main", &path)?, n_in)?;
+        Ok(OneModel {
+            name,
             model,
             decision,
+            raw,
             failures: Failures::default(),
         })
     }
 }
 
-impl ModelDetector for Single {
+impl ModelDetector for OneModel {
     fn name(&self) -> &'static str {
-        "single"
+        self.name
     }
     fn decide(
         &mut self,
         f: &[f32; features::LEN],
-        _iq: &[Complex32],
-        classic: &ClassicVerdict,
-    ) -> ModelVerdict {
-        let x = model_input(f, classic);
-        match self.model.run(&x) {
-            Ok(p) => {
-                let score = col(&p, 1);
-                ModelVerdict {
-                    score,
-                    jammed: score >= self.decision,
-                    stage: 1,
-                    jammer_type: None,
-                }
-            }
-            Err(e) => {
-                self.failures.note("single", &e);
-                fallback(classic)
-            }
-        }
-    }
-}
-
-/// The raw-IQ DNN.
-pub struct RawIq {
-    model: OnnxModel,
-    decision: f64,
-    buf: Box<[f32; N_RAWIQ]>,
-    failures: Failures,
-}
-
-impl RawIq {
-    /// Loads `rawiq.json` and its ONNX.
-    pub fn load(models: &Models) -> Result<RawIq, ModelError> {
-        let path = models.path("rawiq.json");
-        let card = ModelCard::load(models, "rawiq.json")?;
-        let decision = card.thresholds(&path)?.decision;
-        let model = load_model(models, card.model("main", &path)?, N_RAWIQ)?;
-        Ok(RawIq {
-            model,
-            decision,
-            buf: Box::new([0.0; N_RAWIQ]),
-            failures: Failures::default(),
-        })
-    }
-}
-
-impl ModelDetector for RawIq {
-    fn name(&self) -> &'static str {
-        "rawiq"
-    }
-    fn decide(
-        &mut self,
-        _f: &[f32; features::LEN],
         iq: &[Complex32],
         classic: &ClassicVerdict,
     ) -> ModelVerdict {
-        rawiq_input(iq, &mut self.buf);
-        match self.model.run(&self.buf[..]) {
+        let run = match &mut self.raw {
+            Some(buf) => {
+                rawiq_input(iq, buf);
+                self.model.run(&buf[..])
+            }
+            None => self.model.run(&model_input(f, classic)),
+        };
+        match run {
             Ok(p) => {
                 let score = col(&p, 1);
                 ModelVerdict {
@@ -734,7 +709,7 @@ impl ModelDetector for RawIq {
                 }
             }
             Err(e) => {
-                self.failures.note("rawiq", &e);
+                self.failures.note(self.name, &e);
                 fallback(classic)
             }
         }
@@ -767,8 +742,8 @@ pub const KINDS: [&str; 4] = ["dtddnn", "single", "rawiq", "classic"];
 pub fn load(kind: &str, models: &Models) -> Result<Box<dyn ModelDetector>, ModelError> {
     Ok(match kind {
         "dtddnn" => Box::new(Cascade::load(models)?),
-        "single" => Box::new(Single::load(models)?),
-        "rawiq" => Box::new(RawIq::load(models)?),
+        "single" => Box::new(OneModel::single(models)?),
+        "rawiq" => Box::new(OneModel::raw_iq(models)?),
         "classic" => Box::new(Classic),
         other => return Err(ModelError::UnknownKind(other.to_string())),
     })
