@@ -608,9 +608,9 @@ def main():
 
     hook = Hook()
     R["paced"] = []
-    # As deploy/ssbguard.service runs it (Nice=-10), with the queue the unit's comment
-    # recommends at 61.44 Msps.
-    deep = "[capture]\nqueue_blocks = 64\n"
+    # As deploy/ssbguard.service runs it (Nice=-10), with the default queue (128 blocks,
+    # allocated only while used).
+    deep = ""
     plan = [("cpu-30", r30, d, 30 if q else 70, "", 0) for d in dets]
     plan += [("drops-61", r61, d, 20 if q else 70, "", 0) for d in dets]
     plan += [("drops-61", r61, d, 20 if q else 70, deep, -10) for d in dets]
