@@ -180,7 +180,6 @@ pub struct Receiver {
     scs_chain: Vec<PerScs>,
     cells: Vec<Cell>,
     next_id: u32,
-    win_in: Vec<Complex32>,
     win_p: Vec<Complex32>,
     /// Wideband power per 1 ms bin (ring of 64 bins) and the sample count per bin.
     ms_len: u64,
@@ -267,7 +266,6 @@ impl Receiver {
             scs_chain,
             cells: Vec::new(),
             next_id: 0,
-            win_in: Vec::new(),
             win_p: Vec::new(),
             ms_len,
             bins: vec![0.0; 64],
@@ -584,24 +582,31 @@ impl Receiver {
         n_id2: u8,
         known_n1: Option<u16>,
     ) -> Option<(SsbObservation, f64)> {
-        let (a, len) = self.window_start(scs, pss_t);
-        self.win_in.resize(len, Complex32::new(0.0, 0.0));
-        if !self.ring.copy_to(a, &mut self.win_in) {
+        let (a, _) = self.window_start(scs, pss_t);
+        let i = self
+            .scs_chain
+            .iter()
+            .position(|p| p.scs == scs)
+            .unwrap_or(0);
+        let (ring, ch) = (&self.ring, &mut self.scs_chain[i]);
+        let mut win_p = std::mem::take(&mut self.win_p);
+        win_p.resize(ch.extractor.len_out(), Complex32::new(0.0, 0.0));
+        // The window goes from the ring straight into the extractor's transform.
+        if !ch.extractor.extract_from(
+            |buf| ring.copy_to(a, buf),
+            a.max(0) as u64,
+            offset_hz,
+            &mut win_p,
+        ) {
+            self.win_p = win_p;
             return None;
         }
-        let win_in = std::mem::take(&mut self.win_in);
-        let mut win_p = std::mem::take(&mut self.win_p);
-        let ch = self.chain(scs);
-        win_p.resize(ch.extractor.len_out(), Complex32::new(0.0, 0.0));
-        ch.extractor
-            .extract(&win_in, a as u64, offset_hz, &mut win_p);
         let ratio = ch.extractor.ratio();
         let expect = (pss_t - a as f64) / ratio;
         let radius = (radius_in / ratio).ceil() as usize + 2;
         let obs = ch
             .decoder
             .decode(&mut win_p, expect, radius, n_id2, known_n1);
-        self.win_in = win_in;
         self.win_p = win_p;
         obs.map(|o| {
             let t = a as f64 + o.pss_pos_p * ratio;

@@ -81,7 +81,9 @@ pub struct SsbExtractor {
 }
 
 impl SsbExtractor {
-    /// Plans the transforms. The output window is ≥ 4096 samples at fs_p.
+    /// Plans the transforms. The output window is ≥ 3072 samples at fs_p: the SSB (2192)
+    /// and 440 on each side, far more than the timing search, the CFO backoff and the
+    /// filter kernel (its tails are below −100 dB 100 samples out) need.
     pub fn new(fs_in: f64, scs: Scs) -> Result<Self, ExtractError> {
         let fs_p = N_FFT_P as f64 * scs.hz();
         let need = 250.0 * scs.hz();
@@ -96,7 +98,7 @@ impl SsbExtractor {
         let b = fs_p.round() as u64;
         let g = gcd(a, b);
         let (p, q) = (a / g, b / g); // n_in / n_out = p / q
-        let n_out = (4096u64.div_ceil(q) * q) as usize;
+        let n_out = (3072u64.div_ceil(q) * q) as usize;
         let n_in = n_out as u64 / q * p;
         if n_out > 65536 || n_in > 1 << 20 || (fs_in - a as f64).abs() > 1e-3 {
             return Err(ExtractError::Ratio { fs_in, fs_p });
@@ -180,8 +182,32 @@ impl SsbExtractor {
     /// after the taper. The taper is flat far beyond the SSB, so applying that residual
     /// after it instead of before changes nothing inside the SSB band.
     pub fn extract(&mut self, raw: &[Complex32], first: u64, shift_hz: f64, out: &mut [Complex32]) {
-        assert!(raw.len() == self.n_in && out.len() == self.n_out);
-        self.buf_in.copy_from_slice(raw);
+        assert!(raw.len() == self.n_in);
+        self.extract_from(
+            |buf| {
+                buf.copy_from_slice(raw);
+                true
+            },
+            first,
+            shift_hz,
+            out,
+        );
+    }
+
+    /// As [`SsbExtractor::extract`], with `fill` writing the `len_in` input samples straight
+    /// into the transform's buffer (saving a copy); returns false, leaving `out` alone, if
+    /// `fill` does.
+    pub fn extract_from(
+        &mut self,
+        fill: impl FnOnce(&mut [Complex32]) -> bool,
+        first: u64,
+        shift_hz: f64,
+        out: &mut [Complex32],
+    ) -> bool {
+        assert!(out.len() == self.n_out);
+        if !fill(&mut self.buf_in) {
+            return false;
+        }
         self.fft
             .process_with_scratch(&mut self.buf_in, &mut self.scratch);
         let (n_in, n_out) = (self.n_in as i64, self.n_out as i64);
@@ -213,6 +239,7 @@ impl SsbExtractor {
         }
         self.ifft.process_with_scratch(out, &mut self.scratch);
         Nco::new(-resid, self.fs_p).mix(0, out);
+        true
     }
 }
 
@@ -357,6 +384,8 @@ pub struct SsbDecoder {
     lag_ffts: Vec<LagCorrelator>,
     /// ρ² per N_ID2 at the lags of the current decode.
     prof: [Vec<f32>; 3],
+    /// Per-lag input energy (reused between SSBs).
+    energy: Vec<f32>,
     dmrs_cache: Option<DmrsCache>,
     sss_cache: Vec<Option<Vec<[i8; 127]>>>,
 }
@@ -394,6 +423,7 @@ impl SsbDecoder {
             demod: OfdmDemodulator::new(n),
             sym: vec![Complex32::new(0.0, 0.0); n],
             prof: [Vec::new(), Vec::new(), Vec::new()],
+            energy: Vec::new(),
             dmrs_cache: None,
             sss_cache: vec![None, None, None],
         }
@@ -419,7 +449,8 @@ impl SsbDecoder {
     fn lag_profile(&mut self, win: &[Complex32], lo: usize, n_lags: usize) {
         let seg = &win[lo..lo + n_lags - 1 + N_FFT_P];
         // Energy of each lag's 512 samples from a running sum (f64: no drift).
-        let mut energy = Vec::with_capacity(n_lags);
+        let mut energy = std::mem::take(&mut self.energy);
+        energy.clear();
         let mut acc: f64 = seg[..N_FFT_P].iter().map(|c| c.norm_sqr() as f64).sum();
         for j in 0..n_lags {
             energy.push(acc as f32);
@@ -446,6 +477,7 @@ impl SsbDecoder {
                 *r = if e > 0.0 { *r / (e * e_p[n2]) } else { 0.0 };
             }
         }
+        self.energy = energy;
     }
 
     /// Decodes the SSB whose PSS useful part is expected near `expect` (fractional sample

@@ -157,8 +157,11 @@ impl Shared {
     }
 }
 
-/// Free buffers a [`BufferPool`] keeps for reuse; more are released.
-pub const POOL_RESERVE: usize = 4;
+/// Free buffers a [`BufferPool`] keeps for reuse; more are released. 32 blocks cover the
+/// queue's usual swings (a re-acquisition window, a scheduler hiccup), so at steady state
+/// nothing is allocated or released and the resident size stays flat; only a deeper burst
+/// allocates more, and gives it back afterwards.
+pub const POOL_RESERVE: usize = 32;
 
 /// Capture buffers: allocated lazily up to `limit`, reused last-in first-out, free ones
 /// beyond [`POOL_RESERVE`] released.
@@ -536,8 +539,9 @@ mod tests {
             pool.give(b);
         }
         // Beyond the reserve, returned buffers are released.
-        let big = BufferPool::new(10, 8);
-        let all: Vec<_> = (0..10)
+        let n = POOL_RESERVE + 6;
+        let big = BufferPool::new(n, 8);
+        let all: Vec<_> = (0..n)
             .map(|_| big.take().expect("under the limit"))
             .collect();
         assert!(big.take().is_none());
