@@ -43,12 +43,10 @@ fn run(x: &[Complex32], block: usize) -> Vec<Event> {
     run_with_status(x, block).0
 }
 
-fn run_with_status(
-    x: &[Complex32],
-    block: usize,
-) -> (Vec<Event>, ssbguard::pipeline::PipelineStatus) {
-    let cfg = PipelineConfig {
-        sample_rate_hz: FS,
+/// The 30 kHz SSB at `OFF`, classic detector, at sample rate `fs`.
+fn config(fs: f64) -> PipelineConfig {
+    PipelineConfig {
+        sample_rate_hz: fs,
         center_freq_hz: Some(3.5e9),
         ssb: SsbLocation::Given {
             offset_hz: OFF,
@@ -57,17 +55,51 @@ fn run_with_status(
         detector: DetectorKind::Classic,
         alert: AlertConfig::default(),
         emit_features: false,
-    };
-    let mut p = Pipeline::new(cfg).expect("pipeline");
+    }
+}
+
+/// Runs `x` (at `fs`) through a pipeline in blocks of the given sizes (the last one
+/// repeats until the input ends).
+fn run_sizes(
+    x: &[Complex32],
+    fs: f64,
+    sizes: &[usize],
+) -> (Vec<Event>, ssbguard::pipeline::PipelineStatus) {
+    let mut p = Pipeline::new(config(fs)).expect("pipeline");
     let mut out = Vec::new();
-    let mut pos = 0u64;
-    for c in x.chunks(block) {
-        p.push(pos, c, &mut out);
-        pos += c.len() as u64;
+    let mut pos = 0usize;
+    let mut k = 0;
+    while pos < x.len() {
+        let n = sizes[k.min(sizes.len() - 1)].min(x.len() - pos);
+        p.push(pos as u64, &x[pos..pos + n], &mut out);
+        pos += n;
+        k += 1;
     }
     p.finish(&mut out);
     let st = p.status().clone();
     (out, st)
+}
+
+/// Pseudo-random block sizes in 1..=`max` covering `len` samples.
+fn random_sizes(mut state: u64, max: usize, len: usize) -> Vec<usize> {
+    let mut sizes = Vec::new();
+    let mut pos = 0usize;
+    while pos < len {
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        let n = (1 + (state >> 33) as usize % max).min(len - pos);
+        sizes.push(n);
+        pos += n;
+    }
+    sizes
+}
+
+fn run_with_status(
+    x: &[Complex32],
+    block: usize,
+) -> (Vec<Event>, ssbguard::pipeline::PipelineStatus) {
+    run_sizes(x, FS, &[block])
 }
 
 fn decisions(ev: &[Event]) -> Vec<&ssbguard::events::Decision> {
@@ -259,35 +291,12 @@ fn block_boundaries_do_not_change_decisions() {
     let reference = run(&x, 65_536);
     assert!(decisions(&reference).len() > 50);
     // A few fixed and pseudo-random block sizes.
-    let mut state = 12345u64;
     for fixed in [1_000usize, 4_099, 333_333] {
         assert_eq!(run(&x, fixed), reference, "block {fixed}");
     }
-    for _ in 0..2 {
-        let cfg = PipelineConfig {
-            sample_rate_hz: FS,
-            center_freq_hz: Some(3.5e9),
-            ssb: SsbLocation::Given {
-                offset_hz: OFF,
-                scs: Some(Scs::Khz30),
-            },
-            detector: DetectorKind::Classic,
-            alert: AlertConfig::default(),
-            emit_features: false,
-        };
-        let mut p = Pipeline::new(cfg).unwrap();
-        let mut out = Vec::new();
-        let mut pos = 0usize;
-        while pos < x.len() {
-            state = state
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            let n = (1 + (state >> 33) as usize % 50_000).min(x.len() - pos);
-            p.push(pos as u64, &x[pos..pos + n], &mut out);
-            pos += n;
-        }
-        p.finish(&mut out);
-        assert_eq!(out, reference, "random blocks");
+    for seed in [12345, 6789] {
+        let sizes = random_sizes(seed, 50_000, x.len());
+        assert_eq!(run_sizes(&x, FS, &sizes).0, reference, "random blocks");
     }
 }
 
@@ -329,40 +338,11 @@ fn lost_and_new_cell_with_reacquisition_independent_of_blocks() {
         .count();
     // B is on air for 0.9 s: ~45 SSBs at a 20 ms period once its period is learned.
     assert!(on_b >= 35, "{on_b} decisions on cell B");
-    let mut state = 777u64;
     for fixed in [4_099usize, 333_333] {
         assert_eq!(run(&x, fixed), reference, "block {fixed}");
     }
-    let mut sizes = Vec::new();
-    let mut pos = 0usize;
-    while pos < x.len() {
-        state = state
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        let n = (1 + (state >> 33) as usize % 200_000).min(x.len() - pos);
-        sizes.push(n);
-        pos += n;
-    }
-    let cfg = PipelineConfig {
-        sample_rate_hz: FS,
-        center_freq_hz: Some(3.5e9),
-        ssb: SsbLocation::Given {
-            offset_hz: OFF,
-            scs: Some(Scs::Khz30),
-        },
-        detector: DetectorKind::Classic,
-        alert: AlertConfig::default(),
-        emit_features: false,
-    };
-    let mut p = Pipeline::new(cfg).expect("pipeline");
-    let mut out = Vec::new();
-    let mut pos = 0usize;
-    for n in sizes {
-        p.push(pos as u64, &x[pos..pos + n], &mut out);
-        pos += n;
-    }
-    p.finish(&mut out);
-    assert_eq!(out, reference, "random blocks");
+    let sizes = random_sizes(777, 200_000, x.len());
+    assert_eq!(run_sizes(&x, FS, &sizes).0, reference, "random blocks");
 }
 
 /// A cell that comes on air while another is tracked is found by the periodic
@@ -437,25 +417,7 @@ fn non_nr_sample_rates_give_the_same_cell_and_timing() {
     let cell = &truth.cells()[0];
     for fs in [12.5e6, 20e6, 25e6] {
         let y = resample(&x, FS, fs);
-        let cfg = PipelineConfig {
-            sample_rate_hz: fs,
-            center_freq_hz: Some(3.5e9),
-            ssb: SsbLocation::Given {
-                offset_hz: OFF,
-                scs: Some(Scs::Khz30),
-            },
-            detector: DetectorKind::Classic,
-            alert: AlertConfig::default(),
-            emit_features: false,
-        };
-        let mut p = Pipeline::new(cfg).expect("pipeline at a non-NR rate");
-        let mut ev = Vec::new();
-        let mut pos = 0u64;
-        for c in y.chunks(50_000) {
-            p.push(pos, c, &mut ev);
-            pos += c.len() as u64;
-        }
-        p.finish(&mut ev);
+        let (ev, _) = run_sizes(&y, fs, &[50_000]);
         let ds = decisions(&ev);
         let found: Vec<_> = ds.iter().filter(|d| d.ssb_found).collect();
         assert!(found.len() >= 40, "{fs}: {} SSBs found", found.len());

@@ -476,6 +476,17 @@ mod tests {
     use crate::rng::Rng;
 
     fn search(fs: f64, off: f64, scs: Scs, x: &[Complex32], block: usize) -> Vec<PssPeak> {
+        search_hinted(fs, off, scs, x, block, None)
+    }
+
+    fn search_hinted(
+        fs: f64,
+        off: f64,
+        scs: Scs,
+        x: &[Complex32],
+        block: usize,
+        hint: Option<f64>,
+    ) -> Vec<PssPeak> {
         let mut s = PssSearch::new(
             fs,
             &[Candidate {
@@ -486,6 +497,7 @@ mod tests {
             HYP_SPAN_SCS,
             DEFAULT_THRESHOLD,
         );
+        s.set_cfo_hint(hint);
         let mut out = Vec::new();
         let mut pos = 0u64;
         for c in x.chunks(block) {
@@ -534,23 +546,7 @@ mod tests {
         assert_eq!(search(fs, off, scs, &x, 1000), peaks);
         // With the CFO known to within a hypothesis, one hypothesis finds it too; a hint
         // two hypotheses off loses it (the hint really restricts the search).
-        let hinted = |hint: f64| {
-            let mut s = PssSearch::new(
-                fs,
-                &[Candidate {
-                    offset_hz: off,
-                    scs,
-                }],
-                HYP_STEP_SCS,
-                HYP_SPAN_SCS,
-                DEFAULT_THRESHOLD,
-            );
-            s.set_cfo_hint(Some(hint));
-            let mut out = Vec::new();
-            s.push(0, &x, &mut out);
-            s.flush(&mut out);
-            out
-        };
+        let hinted = |hint: f64| search_hinted(fs, off, scs, &x, 7777, Some(hint));
         let near = hinted(cfo - 5e3);
         assert_eq!(near.len(), 1, "{near:?}");
         assert_eq!((near[0].n_id2, near[0].sample), (p.n_id2, p.sample));
