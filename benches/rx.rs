@@ -7,7 +7,11 @@
 //! - `track`: 1 s of a half-loaded cell with 8 SSBs every 20 ms, once locked (the first
 //!   120 ms, which include the acquisition, are fed in the setup); it includes one 25 ms
 //!   re-acquisition window (every 1 s);
-//! - `memcpy`: copying the same 1 s in the same block size (the physical floor).
+//! - `memcpy`: copying the same 1 s in the same block size (the physical floor);
+//! - `ssb`: the per-SSB chain on one SSB of that cell — cut out at the input rate and
+//!   brought to fs_p (`SsbExtractor`), then decoded with the PCI known (`SsbDecoder`:
+//!   PSS lag profile, CFO, OFDM demodulation, SSS/DMRS), as the tracker does 400 times a
+//!   second here (features and the DNNs are `benches/inference.rs` and a few µs more).
 //!
 //! Throughput is in input samples; divide by the rate for the real-time factor.
 //!
@@ -26,9 +30,20 @@ use ssbguard::detect::alert::AlertConfig;
 use ssbguard::events::Event;
 use ssbguard::nr::Scs;
 use ssbguard::pipeline::{DetectorKind, Pipeline, PipelineConfig, SsbLocation};
+use ssbguard::rx::ssb::{CP_P, SSB_LEN_P, SsbDecoder, SsbExtractor};
 use ssbguard::synth::{Scenario, Synth};
 
 const BLOCK: usize = 32_768;
+
+/// The first SSB's start (CP included) in a [`render`] with a cell.
+fn first_ssb(fs: f64) -> f64 {
+    let text = format!(
+        "duration_s = 0.03\nsample_rate_hz = {fs}\nseed = 3\n[[gnb]]\npci = 500\nscs_khz = 30\n\
+         ssb_offset_hz = 0.0\nsnr_db = 20.0\ntraffic_load = 0.5\nframe_offset_s = 0.001\n"
+    );
+    let s = Synth::new(&Scenario::from_toml(&text).expect("scenario")).expect("valid");
+    s.cells()[0].ssbs[0].1
+}
 
 fn render(fs: f64, with_cell: bool, dur: f64) -> Vec<Complex32> {
     let gnb = if with_cell {
@@ -152,6 +167,28 @@ fn bench(c: &mut Criterion) {
                     dst[..c.len()].copy_from_slice(c);
                     black_box(&dst);
                 }
+            })
+        });
+        // One SSB window, as the tracker cuts it.
+        let mut ex = SsbExtractor::new(fs, Scs::Khz30).expect("extractor");
+        let mut dec = SsbDecoder::new(Scs::Khz30);
+        let ratio = ex.ratio();
+        let pss_t = first_ssb(fs) + CP_P as f64 * ratio;
+        let pre = (ex.len_out() - SSB_LEN_P) as f64 / 2.0;
+        let a = (pss_t - pre * ratio).floor() as usize;
+        let raw = &cell[a..a + ex.len_in()];
+        let expect = (pss_t - a as f64) / ratio;
+        let mut win = vec![Complex32::new(0.0, 0.0); ex.len_out()];
+        ex.extract(raw, a as u64, 0.0, &mut win);
+        let obs = dec
+            .decode(&mut win, expect, 5, 2, None)
+            .expect("the SSB decodes");
+        assert_eq!(obs.pci(), Some(500), "bench SSB");
+        g.throughput(Throughput::Elements(1));
+        g.bench_function("ssb", |b| {
+            b.iter(|| {
+                ex.extract(raw, a as u64, 0.0, &mut win);
+                black_box(dec.decode(&mut win, expect, 5, 2, obs.n_id1))
             })
         });
         g.finish();
