@@ -911,6 +911,14 @@ fn markdown(rep: &EvalReport) -> String {
         let _ = writeln!(s, "| {first} | {} |", names.join(" | "));
         let _ = writeln!(s, "|---|{}", "---|".repeat(names.len()));
     };
+    // One table row: `name`, then one cell per detector.
+    let line = |s: &mut String, name: &str, f: &dyn Fn(&DetectorReport) -> String| {
+        let _ = writeln!(
+            s,
+            "| {name} | {} |",
+            rep.detectors.iter().map(f).collect::<Vec<_>>().join(" | ")
+        );
+    };
     for (title, pick) in [
         ("1 % validation Pfa", 0usize),
         ("0.1 % validation Pfa", 1usize),
@@ -926,26 +934,10 @@ fn markdown(rep: &EvalReport) -> String {
         head(&mut s, "SJNR bin (dB)");
         for (lo, hi) in SJNR_BINS {
             let b = bin_name(lo, hi);
-            let _ = writeln!(
-                s,
-                "| {b} | {} |",
-                rep.detectors
-                    .iter()
-                    .map(|d| pct_n(&op(d).pd_by_sjnr[&b]))
-                    .collect::<Vec<_>>()
-                    .join(" | ")
-            );
+            line(&mut s, &b, &|d| pct_n(&op(d).pd_by_sjnr[&b]));
         }
         let row = |s: &mut String, name: &str, f: &dyn Fn(&OperatingPoint) -> String| {
-            let _ = writeln!(
-                s,
-                "| {name} | {} |",
-                rep.detectors
-                    .iter()
-                    .map(|d| f(&op(d)))
-                    .collect::<Vec<_>>()
-                    .join(" | ")
-            );
+            line(s, name, &|d| f(&op(d)));
         };
         row(
             &mut s,
@@ -980,21 +972,13 @@ fn markdown(rep: &EvalReport) -> String {
         head(&mut s, "SJNR bin (dB)");
         for (lo, hi) in SJNR_BINS {
             let b = bin_name(lo, hi);
-            let _ = writeln!(
-                s,
-                "| {b} | {} |",
-                rep.detectors
-                    .iter()
-                    .map(|d| {
-                        format!(
-                            "{} / {}",
-                            pct(&op(d).pd_by_sjnr_continuous[&b]),
-                            pct(&op(d).pd_by_sjnr_continuous_clean_cell[&b])
-                        )
-                    })
-                    .collect::<Vec<_>>()
-                    .join(" | ")
-            );
+            line(&mut s, &b, &|d| {
+                format!(
+                    "{} / {}",
+                    pct(&op(d).pd_by_sjnr_continuous[&b]),
+                    pct(&op(d).pd_by_sjnr_continuous_clean_cell[&b])
+                )
+            });
         }
         let _ = writeln!(s);
     }
@@ -1003,49 +987,25 @@ fn markdown(rep: &EvalReport) -> String {
         "## Paper reference (Pd at SJNR 15–30 dB; the paper states no Pfa)\n"
     );
     head(&mut s, "");
-    let _ = writeln!(
-        s,
-        "| paper | {} |",
-        rep.detectors
-            .iter()
-            .map(|d| rep
-                .paper_pd_15_30
-                .get(&d.detector)
-                .map_or("–".into(), |v| format!("{:.1} %", 100.0 * v)))
-            .collect::<Vec<_>>()
-            .join(" | ")
-    );
-    let _ = writeln!(
-        s,
-        "| ours, 1 % val Pfa, all kinds | {} |",
-        rep.detectors
-            .iter()
-            .map(|d| pct(&d.at_pfa_1e_2.pd_15_30))
-            .collect::<Vec<_>>()
-            .join(" | ")
-    );
-    let _ = writeln!(
-        s,
-        "| ours, 1 % val Pfa, continuous kinds, JNR ≥ 0 dB | {} |",
-        rep.detectors
-            .iter()
-            .map(|d| pct(&d.at_pfa_1e_2.pd_headline))
-            .collect::<Vec<_>>()
-            .join(" | ")
+    line(&mut s, "paper", &|d| {
+        rep.paper_pd_15_30
+            .get(&d.detector)
+            .map_or("–".into(), |v| format!("{:.1} %", 100.0 * v))
+    });
+    line(&mut s, "ours, 1 % val Pfa, all kinds", &|d| {
+        pct(&d.at_pfa_1e_2.pd_15_30)
+    });
+    line(
+        &mut s,
+        "ours, 1 % val Pfa, continuous kinds, JNR ≥ 0 dB",
+        &|d| pct(&d.at_pfa_1e_2.pd_headline),
     );
     let _ = writeln!(s, "\n## Pd per jammer type (1 % validation Pfa)\n");
     head(&mut s, "type");
     for k in JammerKind::ALL {
-        let _ = writeln!(
-            s,
-            "| {} | {} |",
-            k.name(),
-            rep.detectors
-                .iter()
-                .map(|d| pct_n(&d.at_pfa_1e_2.pd_by_type[k.name()]))
-                .collect::<Vec<_>>()
-                .join(" | ")
-        );
+        line(&mut s, k.name(), &|d| {
+            pct_n(&d.at_pfa_1e_2.pd_by_type[k.name()])
+        });
     }
     let _ = writeln!(
         s,
@@ -1059,29 +1019,16 @@ fn markdown(rep: &EvalReport) -> String {
     head(&mut s, "JNR bin (dB)");
     for (lo, hi) in JNR_BINS {
         let b = bin_name(lo, hi);
-        let _ = writeln!(
-            s,
-            "| {b} | {} |",
-            rep.detectors
-                .iter()
-                .map(|d| format!(
-                    "{} / {}",
-                    pct_n(&d.at_pfa_1e_2.pd_by_jnr[&b]),
-                    pct_n(&d.at_pfa_1e_2.pd_by_jnr_15_30_continuous[&b])
-                ))
-                .collect::<Vec<_>>()
-                .join(" | ")
-        );
+        line(&mut s, &b, &|d| {
+            format!(
+                "{} / {}",
+                pct_n(&d.at_pfa_1e_2.pd_by_jnr[&b]),
+                pct_n(&d.at_pfa_1e_2.pd_by_jnr_15_30_continuous[&b])
+            )
+        });
     }
     let _ = writeln!(s, "\n## Overall\n");
     head(&mut s, "");
-    let line = |s: &mut String, name: &str, f: &dyn Fn(&DetectorReport) -> String| {
-        let _ = writeln!(
-            s,
-            "| {name} | {} |",
-            rep.detectors.iter().map(f).collect::<Vec<_>>().join(" | ")
-        );
-    };
     line(&mut s, "AUC (test)", &|d| {
         d.auc.map_or("–".into(), |a| format!("{a:.4}"))
     });
@@ -1152,30 +1099,17 @@ fn markdown(rep: &EvalReport) -> String {
     let _ = writeln!(s, "\n## Episodes alerted per jammer type (shipped point)\n");
     head(&mut s, "type");
     for k in JammerKind::ALL {
-        let _ = writeln!(
-            s,
-            "| {} | {} |",
-            k.name(),
-            rep.detectors
-                .iter()
-                .map(|d| d.alerting.by_type.get(k.name()).map_or("–".into(), pct_n))
-                .collect::<Vec<_>>()
-                .join(" | ")
-        );
+        line(&mut s, k.name(), &|d| {
+            d.alerting.by_type.get(k.name()).map_or("–".into(), pct_n)
+        });
     }
     let _ = writeln!(s, "\n## Episodes alerted per JNR bin (shipped point)\n");
     head(&mut s, "JNR bin (dB)");
     for (lo, hi) in JNR_BINS {
         let b = bin_name(lo, hi);
-        let _ = writeln!(
-            s,
-            "| {b} | {} |",
-            rep.detectors
-                .iter()
-                .map(|d| d.alerting.by_jnr.get(&b).map_or("–".into(), pct_n))
-                .collect::<Vec<_>>()
-                .join(" | ")
-        );
+        line(&mut s, &b, &|d| {
+            d.alerting.by_jnr.get(&b).map_or("–".into(), pct_n)
+        });
     }
     let _ = writeln!(
         s,
