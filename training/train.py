@@ -96,23 +96,20 @@ def op_metrics(scores, d, t):
         "pfa_benign": float(det[ben].mean()) if ben.any() else None,
         "pd": float(det[y].mean()) if y.any() else None,
     }
-    bins = {}
-    sj = d["sjnr_db"]
-    for lo in range(-5, 35, 5):
-        m = y & (sj >= lo) & (sj < lo + 5)
-        if m.any():
-            bins[f"{lo}-{lo + 5}"] = float(det[m].mean())
-    out["pd_by_sjnr"] = bins
+
+    def pd_by(col, lows):
+        bins = {}
+        for lo in lows:
+            m = y & (col >= lo) & (col < lo + 5)
+            if m.any():
+                bins[f"{lo}-{lo + 5}"] = float(det[m].mean())
+        return bins
+
+    out["pd_by_sjnr"] = pd_by(d["sjnr_db"], range(-5, 35, 5))
     head = y & headline_mask(d)
     out["pd_headline"] = float(det[head].mean()) if head.any() else None
     out["headline"] = "SJNR 15-30 dB, continuous kinds, JNR >= 0 dB"
-    bins = {}
-    jn = d["jnr_db"]
-    for lo in range(-5, 25, 5):
-        m = y & (jn >= lo) & (jn < lo + 5)
-        if m.any():
-            bins[f"{lo}-{lo + 5}"] = float(det[m].mean())
-    out["pd_by_jnr"] = bins
+    out["pd_by_jnr"] = pd_by(d["jnr_db"], range(-5, 25, 5))
     return out
 
 
