@@ -295,12 +295,15 @@ impl Receiver {
         self.cells.iter().map(|c| c.info.clone()).collect()
     }
 
-    fn chain(&mut self, scs: Scs) -> &mut PerScs {
-        let i = self
-            .scs_chain
+    fn chain_index(&self, scs: Scs) -> usize {
+        self.scs_chain
             .iter()
             .position(|p| p.scs == scs)
-            .unwrap_or(0);
+            .unwrap_or(0)
+    }
+
+    fn chain(&mut self, scs: Scs) -> &mut PerScs {
+        let i = self.chain_index(scs);
         &mut self.scs_chain[i]
     }
 
@@ -312,12 +315,7 @@ impl Receiver {
     /// (first input sample, length) of the window that holds the SSB whose PSS useful
     /// part starts at `pss_t`.
     fn window_start(&self, scs: Scs, pss_t: f64) -> (i64, usize) {
-        let i = self
-            .scs_chain
-            .iter()
-            .position(|p| p.scs == scs)
-            .unwrap_or(0);
-        let ex = &self.scs_chain[i].extractor;
+        let ex = &self.scs_chain[self.chain_index(scs)].extractor;
         let pre = (ex.len_out() - SSB_LEN_P) as f64 / 2.0;
         ((pss_t - pre * ex.ratio()).floor() as i64, ex.len_in())
     }
@@ -461,8 +459,7 @@ impl Receiver {
     /// before `w` — such work is always done before the stream reaches `w`, whatever the
     /// block cuts, so the hint (and every peak) does not depend on them.
     fn reacq_hint(&mut self, w: u64) -> Option<f64> {
-        let piece = (self.ring.capacity() / 4) as u64;
-        let due = w as i64 - (self.settle + piece + self.search_margin()) as i64;
+        let due = w as i64 - self.lead() as i64;
         while self.cfo_log.len() > 1 && self.cfo_log[1].0 <= due {
             self.cfo_log.pop_front();
         }
@@ -496,11 +493,18 @@ impl Receiver {
         }
     }
 
-    /// A point surely ahead of the stream when work ending at `item_end` is processed,
-    /// by more than the search margin (so the ring's stored ranges can follow).
-    fn future_point(&self, item_end: i64) -> u64 {
+    /// How far past a work item's window end the stream can be when that work is done
+    /// (the search's settle time and one piece), plus the search margin (so the ring's
+    /// stored ranges can follow a change that work makes).
+    fn lead(&self) -> u64 {
         let piece = (self.ring.capacity() / 4) as u64;
-        item_end.max(0) as u64 + self.settle + piece + self.search_margin() + 1
+        self.settle + piece + self.search_margin()
+    }
+
+    /// A point surely ahead of the stream when work ending at `item_end` is processed,
+    /// by more than the search margin.
+    fn future_point(&self, item_end: i64) -> u64 {
+        item_end.max(0) as u64 + self.lead() + 1
     }
 
     fn monitor(&mut self, first: u64, samples: &[Complex32]) {
@@ -583,11 +587,7 @@ impl Receiver {
         known_n1: Option<u16>,
     ) -> Option<(SsbObservation, f64)> {
         let (a, _) = self.window_start(scs, pss_t);
-        let i = self
-            .scs_chain
-            .iter()
-            .position(|p| p.scs == scs)
-            .unwrap_or(0);
+        let i = self.chain_index(scs);
         let (ring, ch) = (&self.ring, &mut self.scs_chain[i]);
         let mut win_p = std::mem::take(&mut self.win_p);
         win_p.resize(ch.extractor.len_out(), Complex32::new(0.0, 0.0));
@@ -691,7 +691,6 @@ impl Receiver {
         self.cfo_log
             .push_back((item_end, self.cells[ci].info.cfo_hz));
         if new_cell && self.cont_until == u64::MAX {
-            let item_end = self.window_end(cand.scs, p.sample);
             self.cont_until = self.future_point(item_end) + self.reacq_len;
         }
         let cell = &mut self.cells[ci];
