@@ -63,6 +63,8 @@ impl SampleRing {
             }
         }
         self.end = last;
+        // Storing newer samples overwrote the oldest ones in the same slots: only the
+        // last `capacity` samples can be held.
         let oldest = self.end.saturating_sub(self.buf.len() as u64);
         while let Some(&(s, e)) = self.written.front() {
             if e <= oldest {
@@ -85,14 +87,9 @@ impl SampleRing {
     }
 
     /// Records `[s, e)` as held; ranges arrive in stream order, so only the last one can
-    /// touch it.
+    /// touch it. (What newer samples overwrote is trimmed once per push, in
+    /// [`SampleRing::push`].)
     fn mark(&mut self, s: u64, e: u64) {
-        // Storing newer samples overwrites the oldest ones in the same slots.
-        let oldest = e.saturating_sub(self.buf.len() as u64);
-        for r in self.written.iter_mut() {
-            r.0 = r.0.max(oldest);
-        }
-        self.written.retain(|r| r.0 < r.1);
         match self.written.back_mut() {
             Some(last) if last.1 >= s => last.1 = last.1.max(e),
             _ => self.written.push_back((s, e)),
