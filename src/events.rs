@@ -4,6 +4,12 @@
 
 use serde::Serialize;
 
+/// Scores in decisions and alerts carry 4 decimals, the same wherever they are made (so
+/// `replay` and the daemon print the same bytes).
+pub(crate) fn round_score(x: f64) -> f64 {
+    (x * 1e4).round() / 1e4
+}
+
 /// One verdict on one SSB occasion (or on 20 ms of signal when no cell is tracked).
 #[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct Decision {

@@ -375,7 +375,7 @@ impl Pipeline {
                     };
                     let d = Decision {
                         jammed,
-                        score: round4(score),
+                        score: crate::events::round_score(score),
                         ..Decision::blank(start, len, self.time(start as f64), detector)
                     };
                     self.emit(d, out);
@@ -431,7 +431,7 @@ impl Pipeline {
                         ssb_index: r.ssb_index,
                         ssb_found: r.found,
                         jammed: mv.jammed,
-                        score: round4(mv.score),
+                        score: crate::events::round_score(mv.score),
                         detector: self.model.as_ref().map_or(detector, |m| m.name()),
                         stage: mv.stage,
                         sjnr_est_db: Some((v.sjnr_est_db * 100.0).round() / 100.0),
@@ -480,8 +480,4 @@ impl Pipeline {
             out.push(Event::Alert(a));
         }
     }
-}
-
-fn round4(x: f64) -> f64 {
-    (x * 1e4).round() / 1e4
 }

@@ -319,7 +319,7 @@ impl AlertBank {
             }
         };
         self.machines[i].1.observe(d).map(|mut a| {
-            a.score = (a.score * 1e4).round() / 1e4;
+            a.score = crate::events::round_score(a.score);
             a
         })
     }

@@ -309,15 +309,6 @@ impl Models {
     }
 }
 
-impl std::fmt::Display for Models {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Models::BuiltIn => f.write_str("built-in"),
-            Models::Dir(d) => write!(f, "{}", d.display()),
-        }
-    }
-}
-
 impl ModelCard {
     /// Reads card `name` from `models` and checks it against what this build produces.
     pub fn load(models: &Models, name: &str) -> Result<ModelCard, ModelError> {
