@@ -1068,10 +1068,10 @@ impl Dsp {
 pub fn check_config(path: &Path) -> Result<(), ConfigErrors> {
     let cfg = config::load(path)?;
     let mut problems = Vec::new();
-    if let Err(e) = crate::detect::dnn::load(&cfg.receiver.detector, &cfg.receiver.models) {
+    if let Err(DaemonError::Model { detector, source }) = load_detector(&cfg) {
         problems.push(ConfigProblem {
             path: "receiver.detector".into(),
-            message: format!("{:?}: {e}", cfg.receiver.detector),
+            message: format!("{detector:?}: {source}"),
         });
     }
     match open_source(&cfg) {
