@@ -466,3 +466,35 @@ fn same_nid2_neighbour_is_a_second_cell() {
     };
     assert_eq!(found(20.0), vec![18, 321]);
 }
+
+/// Light traffic (a couple of RBs of PDSCH in the SSB's band) where SSBs are not: with the
+/// N_ID1 known an SSS check over those few loaded REs can pass by chance, and a period
+/// probe that believed it would track phantom SSBs between the real ones for ever. Every
+/// decision must sit on a real SSB.
+#[test]
+fn light_traffic_between_ssbs_is_not_taken_for_an_ssb() {
+    for seed in [31, 32, 33, 34] {
+        let mut scn = scenario("", 40.0, 2_000.0, seed);
+        scn.gnbs[0].traffic_load = 0.1;
+        let (x, truth) = render(&scn);
+        let ev = run(&x, 65_536);
+        let cell = &truth.cells()[0];
+        let ratio = FS / (512.0 * 30e3);
+        let ds = decisions(&ev);
+        assert!(ds.len() >= 40, "seed {seed}: {} decisions", ds.len());
+        for d in &ds {
+            let err = cell
+                .ssbs
+                .iter()
+                .map(|(_, t)| (d.sample as f64 - t).abs())
+                .fold(f64::MAX, f64::min);
+            assert!(
+                err <= ratio + 0.5,
+                "seed {seed}: decision at {} ({:.4} s, found {}) is {err} samples from any SSB",
+                d.sample,
+                d.time_s,
+                d.ssb_found
+            );
+        }
+    }
+}

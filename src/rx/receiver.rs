@@ -769,9 +769,7 @@ impl Receiver {
         };
         let ratio = self.chain(scs).extractor.ratio();
         let decoded = self.decode_at(scs, offset + cfo, t_pred, 3.0 * ratio, n_id2, Some(n_id1));
-        let found = decoded
-            .as_ref()
-            .is_some_and(|(o, _)| o.sss_rho2 >= super::ssb::SSS_THRESHOLD);
+        let found = decoded.as_ref().is_some_and(|(o, _)| o.n_id1.is_some());
         let l_max = self.l_max;
         let pred_end = self.window_end(scs, t_pred);
         let cell = &mut self.cells[ci];
