@@ -45,12 +45,15 @@ fn bench(c: &mut Criterion) {
     let f = [0.0f32; ssbguard::features::LEN];
     let v = ClassicVerdict {
         score: 0.3,
+        ratio: 1.0 + (0.3f64 / 0.7).ln() / 4.0,
         jammed: false,
         epnre_rise_db: Some(0.5),
         sjnr_est_db: 20.0,
         null_rise: Some((0.5, 1.0)),
         snr_drop_db: Some(0.0),
         band_rise_db: Some(0.0),
+        null_excess_sigmas: Some(1.0),
+        cusum_ratio: 0.0,
     };
     for kind in ["dtddnn", "single", "rawiq"] {
         let Ok(mut m) = dnn::load(kind, &dir) else {

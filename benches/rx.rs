@@ -191,6 +191,30 @@ fn bench(c: &mut Criterion) {
                 black_box(dec.decode(&mut win, expect, 5, 2, obs.n_id1))
             })
         });
+        // The feature vector of that SSB (schema features, incl. the PSS/SSS residual).
+        let report = ssbguard::rx::receiver::SsbReport {
+            cell: ssbguard::rx::receiver::CellInfo {
+                id: 0,
+                pci: 500,
+                scs: Scs::Khz30,
+                offset_hz: 0.0,
+                cfo_hz: 0.0,
+                first_sample: 0.0,
+                ssb_indices: vec![0],
+                snr_db: 20.0,
+                period_ms: Some(20),
+            },
+            ssb_index: Some(0),
+            start: a as f64,
+            len: SSB_LEN_P as f64 * ratio,
+            found: true,
+            obs: Some(obs),
+            band_power_db: -40.0,
+            neighbours: vec![],
+        };
+        g.bench_function("features", |b| {
+            b.iter(|| black_box(ssbguard::features::extract(black_box(&report))))
+        });
         g.finish();
     }
 }

@@ -149,6 +149,20 @@ pub struct ModelVerdict {
     pub jammer_type: Option<String>,
 }
 
+impl ModelVerdict {
+    /// The classical detector's verdict (per-SSB evidence and the cell's CUSUM): the
+    /// pipeline without a model, the `classic` kind and the fallback of a failed inference.
+    pub fn classic(v: &classic::ClassicVerdict) -> ModelVerdict {
+        let score = v.detector_score();
+        ModelVerdict {
+            score,
+            jammed: score >= 0.5,
+            stage: 1,
+            jammer_type: None,
+        }
+    }
+}
+
 /// A detector that replaces the classical verdict (the DNN models implement this).
 pub trait ModelDetector: Send {
     /// Name in decisions (`dtddnn`, `single`, `rawiq`).
@@ -179,6 +193,8 @@ pub struct Pipeline {
     next_sample: u64,
     status: PipelineStatus,
     baselines: HashMap<u32, BaselineTracker>,
+    /// The classical detector's CUSUM per cell.
+    cusums: HashMap<u32, classic::Cusum>,
     /// Band-power statistics of the last calibrated cell, for no-cell windows.
     band_base: Option<(f32, f32)>,
     alerts: AlertBank,
@@ -254,6 +270,7 @@ impl Pipeline {
             next_sample: 0,
             status: PipelineStatus::default(),
             baselines: HashMap::new(),
+            cusums: HashMap::new(),
             band_base: None,
             rx_events: Vec::new(),
             saved_baselines: HashMap::new(),
@@ -357,6 +374,7 @@ impl Pipeline {
                 RxEvent::CellFound(c) => out.push(self.cell_event(&c, CellState::Found)),
                 RxEvent::CellLost(c) => {
                     self.baselines.remove(&c.id);
+                    self.cusums.remove(&c.id);
                     out.push(self.cell_event(&c, CellState::Lost));
                 }
                 RxEvent::NoCell {
@@ -368,7 +386,7 @@ impl Pipeline {
                         Some((m, sd)) => {
                             let rise = band_power_db - m as f64;
                             let thr = (3.0 * sd as f64).max(3.0);
-                            let score = 1.0 / (1.0 + (-4.0 * (rise / thr - 1.0)).exp());
+                            let score = classic::score_of(rise / thr);
                             (score >= 0.5, score)
                         }
                         None => (false, 0.0),
@@ -405,17 +423,13 @@ impl Pipeline {
                             Some(b) => BaselineTracker::with_baseline(b, BASELINE_STEP),
                             None => BaselineTracker::new(CALIBRATION_SSBS, BASELINE_STEP),
                         });
-                    let v = classic::judge(&f, tracker.get());
+                    let mut v = classic::judge(&f, tracker.get());
+                    v.cusum_ratio = self.cusums.entry(r.cell.id).or_default().update(&v);
                     let raised = self.alerts.is_raised(Some(r.cell.pci));
                     let iq: &[Complex32] = r.obs.as_ref().map_or(&[], |o| &o.iq);
                     let mv = match self.model.as_mut() {
                         Some(m) => m.decide(&f, iq, &v),
-                        None => ModelVerdict {
-                            score: v.score,
-                            jammed: v.jammed,
-                            stage: 1,
-                            jammer_type: None,
-                        },
+                        None => ModelVerdict::classic(&v),
                     };
                     tracker.observe(&f, !mv.jammed && !raised);
                     if let Some(b) = tracker.get() {

@@ -120,7 +120,10 @@ fn saved_baseline_catches_a_jammer_present_from_the_start() {
     assert_eq!(o.status.code(), Some(64));
     assert!(String::from_utf8_lossy(&o.stderr).contains("bad.json"));
     let text = std::fs::read_to_string(&base).expect("read").replace(
-        "\"feature_schema_version\": 1",
+        &format!(
+            "\"feature_schema_version\": {}",
+            ssbguard::features::SCHEMA_VERSION
+        ),
         "\"feature_schema_version\": 999",
     );
     std::fs::write(&bad, text).expect("write");

@@ -37,12 +37,15 @@ fn shipped_models_load_and_decide() {
         let f = [0.0f32; features::LEN];
         let v = ssbguard::detect::classic::ClassicVerdict {
             score: 0.01,
+            ratio: 1.0 + (0.01f64 / 0.99).ln() / 4.0,
             jammed: false,
             epnre_rise_db: Some(0.0),
             sjnr_est_db: 20.0,
             null_rise: Some((0.5, 1.0)),
             snr_drop_db: Some(0.0),
             band_rise_db: Some(0.0),
+            null_excess_sigmas: Some(1.0),
+            cusum_ratio: 0.0,
         };
         let out = m.decide(&f, &[], &v);
         // The models compiled into the binary are the shipped files.
@@ -171,13 +174,14 @@ fn measure(runs: &[ScenarioRun]) -> Measured {
 }
 
 /// Regression floors of the shipped DT-DDNN, set below what `eval/report.md` measured on
-/// the full test split (per-SSB Pd 82.7 % at SJNR 15–30 dB, continuous kinds, JNR ≥ 0 dB,
-/// no benign interferer, at 1 % validation Pfa; benign Pfa 1.8 % at the shipped threshold;
-/// 85.4 % of the headline episodes alerted), with room for a 10-scenario subset's spread. They are below the
-/// issue's goals (Pd ≥ 99 %, every episode alerted): see the report.
-const FLOOR_PD: f64 = 0.70;
+/// the full test split (per-SSB Pd 96.5 % at SJNR 15–30 dB, continuous kinds, JNR ≥ 0 dB,
+/// no benign interferer, at 1 % validation Pfa; benign Pfa 1.6 % at the shipped threshold;
+/// 97.8 % of those episodes alerted) and on this 16-scenario subset (Pd 93.8 %, Pfa 0.35 %,
+/// every episode alerted, 2026-11-30), with room for the next retraining's spread. They
+/// are below the goals (Pd ≥ 99 %): see the report.
+const FLOOR_PD: f64 = 0.85;
 const CEIL_PFA: f64 = 0.02;
-const FLOOR_EPISODES: f64 = 0.8;
+const FLOOR_EPISODES: f64 = 0.9;
 
 #[test]
 fn dtddnn_meets_floors_on_fresh_test_scenarios_and_is_compared_with_classic() {

@@ -15,8 +15,9 @@
 //!
 //! The rows are captured by a recording [`ModelDetector`] that computes the model inputs
 //! with exactly the functions the deployed detectors use ([`crate::detect::dnn::model_input`],
-//! [`crate::detect::dnn::rawiq_input`]) and then answers with the classical verdict, so the
-//! pipeline (and its site baseline) behaves exactly as with the classical detector.
+//! [`crate::detect::dnn::rawiq_input`]) and then answers with the classical per-SSB verdict,
+//! so the pipeline (and its site baseline) behaves as with the classical detector without
+//! its CUSUM.
 
 pub mod npz;
 pub mod scenarios;
@@ -172,7 +173,9 @@ struct Captured {
     rows: Vec<CapturedRow>,
 }
 
-/// Records model inputs, answers with the classical verdict.
+/// Records model inputs, answers with the classical per-SSB verdict ([`crate::detect::classic::judge`]
+/// alone, without the detector's CUSUM: the shipped models were trained on context whose
+/// baseline froze on per-SSB evidence).
 struct Recorder {
     cap: Arc<Mutex<Captured>>,
     with_iq: bool,
@@ -566,7 +569,7 @@ fn write_manifest(args: &DatasetArgs, sp: &Splits) -> Result<(), DatasetError> {
     let m = serde_json::json!({
         "feature_schema_version": features::SCHEMA_VERSION,
         "input_names": dnn::input_names(),
-        "feature_names": features::NAMES,
+        "feature_names": &features::NAMES[..],
         "rawiq_len": N_RAWIQ,
         "rawiq_version": dnn::RAWIQ_VERSION,
         "type_classes": dnn::TYPE_CLASSES,

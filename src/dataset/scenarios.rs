@@ -115,6 +115,10 @@ pub struct ScenarioMeta {
     pub traffic_load: f64,
     /// A benign interferer alongside the jammer (or as the class)?
     pub benign_interferer: bool,
+    /// The benign interferer's power spectral density over the receiver noise where it
+    /// overlaps the SSB, dB: a neighbour gNB's SNR, an LTE carrier's INR (`None` without).
+    /// A jammer below it adds little to what the null REs already hold.
+    pub interferer_inr_db: Option<f64>,
     /// Jammer episode [start, stop), s (empty without a jammer).
     pub episode_s: Option<(f64, f64)>,
 }
@@ -374,6 +378,11 @@ pub fn scenario_for_seed(seed: u64) -> (Scenario, ScenarioMeta) {
             }
         }
     }
+    let interferer_inr_db = match (gnbs.get(1), interferers.first()) {
+        (Some(g), _) => Some(g.snr_db),
+        (None, Some(i)) => Some(i.inr_db),
+        (None, None) => None,
+    };
     let scn = Scenario {
         description: format!("ssbguard dataset seed {seed}: {}", class.name()),
         duration_s: DURATION_S,
@@ -401,6 +410,7 @@ pub fn scenario_for_seed(seed: u64) -> (Scenario, ScenarioMeta) {
         fading,
         traffic_load,
         benign_interferer: benign,
+        interferer_inr_db,
         episode_s,
     };
     (scn, meta)

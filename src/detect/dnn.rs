@@ -3,9 +3,9 @@
 //! [`ModelDetector`]. Models are trained by `training/train.sh` and shipped in `models/`
 //! with a JSON card each (`dtddnn.json`, `single.json`, `rawiq.json`, `type_head.json`).
 //!
-//! **Inputs.** The feature models take [`N_INPUT`] values ([`input_names`]): the 32
-//! features of schema [`features::SCHEMA_VERSION`] followed by three *site context*
-//! values from the classical detector's baseline ([`model_input`]). Without them a
+//! **Inputs.** The feature models take [`N_INPUT`] values ([`input_names`]): the
+//! [`features::LEN`] features of schema [`features::SCHEMA_VERSION`] followed by seven
+//! *site context* values from the classical detector's baseline ([`model_input`]). Without them a
 //! noise-like jammer at SJNR 15–30 dB is indistinguishable from a clean cell with a worse
 //! SNR: only a baseline knows what this site looked like before. The raw-IQ model takes the
 //! SSB's time-domain samples decimated by 2 and scaled to unit RMS ([`rawiq_input`]).
@@ -480,15 +480,6 @@ impl Failures {
     }
 }
 
-fn fallback(c: &ClassicVerdict) -> ModelVerdict {
-    ModelVerdict {
-        score: c.score,
-        jammed: c.jammed,
-        stage: 1,
-        jammer_type: None,
-    }
-}
-
 /// The optional jammer-type head.
 pub struct TypeHead {
     model: OnnxModel,
@@ -622,7 +613,7 @@ impl ModelDetector for Cascade {
             }
             Err(e) => {
                 self.failures.note("dtddnn", &e);
-                fallback(classic)
+                ModelVerdict::classic(classic)
             }
         }
     }
@@ -701,7 +692,7 @@ impl ModelDetector for OneModel {
             }
             Err(e) => {
                 self.failures.note(self.name, &e);
-                fallback(classic)
+                ModelVerdict::classic(classic)
             }
         }
     }
@@ -721,7 +712,7 @@ impl ModelDetector for Classic {
         _iq: &[Complex32],
         classic: &ClassicVerdict,
     ) -> ModelVerdict {
-        fallback(classic)
+        ModelVerdict::classic(classic)
     }
 }
 
@@ -747,12 +738,15 @@ mod tests {
     fn verdict(score: f64, rise: Option<f64>) -> ClassicVerdict {
         ClassicVerdict {
             score,
+            ratio: 1.0 + (score / (1.0 - score)).ln() / 4.0,
             jammed: score >= 0.5,
             epnre_rise_db: rise,
             sjnr_est_db: 10.0,
             null_rise: rise.map(|r| (r + 1.0, 2.0 * r)),
             snr_drop_db: rise.map(|r| -r),
             band_rise_db: rise.map(|_| 0.25),
+            null_excess_sigmas: rise.map(|r| 2.0 * r),
+            cusum_ratio: 0.0,
         }
     }
 

@@ -12,13 +12,14 @@ use num_complex::Complex32;
 
 use crate::dsp::db;
 use crate::nr::grid::{NullGroup, ReKind, re_kind};
+use crate::nr::sequences::{SYNC_LEN, pss, sss};
 use crate::rx::receiver::SsbReport;
 
 /// Version of the feature schema; models record the version they were trained on.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// Feature names in order.
-pub const NAMES: [&str; 32] = [
+pub const NAMES: [&str; 35] = [
     "found",
     "pss_rho2",
     "pss_peak_to_avg_db",
@@ -51,6 +52,9 @@ pub const NAMES: [&str; 32] = [
     "dwt_prof_d1",
     "symbol_power_spread_db",
     "cfo_residual_khz",
+    "sync_resid_db",
+    "sync_resid_peak_db",
+    "sync_resid_flatness_db",
 ];
 
 /// Number of features.
@@ -75,6 +79,71 @@ fn mean_power(grid: &[[Complex32; 240]; 4], pci: u16, kind: ReKind) -> f64 {
         }
     }
     acc / n.max(1) as f64
+}
+
+/// Noise plus interference on the REs whose content is known once the PCI is: the PSS
+/// (symbol 0) and the SSS (symbol 2), subcarriers 56–182. The null REs see only the 112
+/// subcarriers outside them (symbol 0) and 17 beside the SSS; a narrowband jammer on the
+/// middle half of the SSB lands on PSS, SSS and PBCH REs and leaves them untouched. Here
+/// each known RE gives a channel sample h(k) = y(k)·d(k) (d = ±1); with the common phase
+/// slope (fractional timing) removed, the channel is smooth over three subcarriers, so
+/// |h(k) − (h(k−1) + h(k+1))/2|² / 1.5 estimates the noise-plus-interference power at k
+/// (the second difference of white noise has 1 + ¼ + ¼ times its power).
+struct SyncResidual {
+    /// Mean over the subcarriers, power per RE (same scale as the grid).
+    mean: f64,
+    /// Largest per-subcarrier value (PSS and SSS REs of that subcarrier averaged).
+    peak: f64,
+    /// Geometric mean of the per-subcarrier values.
+    geo_mean: f64,
+}
+
+impl SyncResidual {
+    fn of(g: &[[Complex32; 240]; 4], pci: u16) -> Self {
+        let (n1, n2) = crate::nr::split_pci(pci);
+        let (p, s) = (pss(n2), sss(n1, n2));
+        let mut h = [[Complex32::new(0.0, 0.0); SYNC_LEN]; 2];
+        for n in 0..SYNC_LEN {
+            h[0][n] = g[0][56 + n] * p[n] as f32;
+            h[1][n] = g[2][56 + n] * s[n] as f32;
+        }
+        // Phase slope across subcarriers: a timing offset of a fraction of a sample.
+        let mut slope = Complex32::new(0.0, 0.0);
+        for row in &h {
+            for n in 0..SYNC_LEN - 1 {
+                slope += row[n + 1] * row[n].conj();
+            }
+        }
+        let step = if slope.norm() > 0.0 {
+            (slope / slope.norm()).conj()
+        } else {
+            Complex32::new(1.0, 0.0)
+        };
+        for row in h.iter_mut() {
+            let mut rot = Complex32::new(1.0, 0.0);
+            for v in row.iter_mut() {
+                *v *= rot;
+                rot *= step;
+            }
+        }
+        let (mut sum, mut log_sum, mut peak) = (0.0f64, 0.0f64, 0.0f64);
+        let n_sc = SYNC_LEN - 2;
+        for n in 1..SYNC_LEN - 1 {
+            let v: f64 = h
+                .iter()
+                .map(|row| (row[n] - (row[n - 1] + row[n + 1]) * 0.5).norm_sqr() as f64)
+                .sum::<f64>()
+                / (2.0 * 1.5);
+            sum += v;
+            log_sum += v.max(1e-30).ln();
+            peak = peak.max(v);
+        }
+        SyncResidual {
+            mean: sum / n_sc as f64,
+            peak,
+            geo_mean: (log_sum / n_sc as f64).exp(),
+        }
+    }
 }
 
 /// Computes the features of one SSB occasion. Returns `None` when the window could not
@@ -146,10 +215,87 @@ pub fn extract(r: &SsbReport) -> Option<[f32; LEN]> {
         .fold((0.0f64, f64::MAX), |(a, b), &p| (a.max(p), b.min(p)));
     f[30] = db(mx / mn.max(1e-30)) as f32;
     f[31] = (o.cfo_hz / 1e3) as f32;
+    let r = SyncResidual::of(g, pci);
+    f[32] = rel(r.mean);
+    f[33] = db(r.peak / r.mean.max(1e-30)) as f32;
+    f[34] = db(r.geo_mean / r.mean.max(1e-30)) as f32;
     for v in f.iter_mut() {
         if !v.is_finite() {
             *v = 0.0;
         }
     }
     Some(f)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rng::Rng;
+
+    /// PSS and SSS of `pci` through a smooth channel with a timing offset of `tau`
+    /// samples at N = 512 (a phase slope), plus white noise of power `noise`.
+    fn sync_grid(pci: u16, tau: f64, noise: f64, seed: u64) -> [[Complex32; 240]; 4] {
+        let (n1, n2) = crate::nr::split_pci(pci);
+        let (p, s) = (pss(n2), sss(n1, n2));
+        let mut rng = Rng::new(seed);
+        let mut g = [[Complex32::new(0.0, 0.0); 240]; 4];
+        for (l, row) in g.iter_mut().enumerate() {
+            for (k, v) in row.iter_mut().enumerate() {
+                let ph = 0.7 + 0.01 * k as f64 - std::f64::consts::TAU * tau * k as f64 / 512.0;
+                let amp = 1.0 + 0.3 * (k as f64 / 60.0).sin();
+                let h = Complex32::from_polar(amp as f32, ph as f32);
+                let d = match (l, k) {
+                    (0, 56..=182) => p[k - 56] as f32,
+                    (2, 56..=182) => s[k - 56] as f32,
+                    _ => 0.0,
+                };
+                *v = h * d + rng.complex_gaussian(noise);
+            }
+        }
+        g
+    }
+
+    #[test]
+    fn sync_residual_measures_the_noise_under_the_pss_and_sss() {
+        for (noise, tau) in [(1e-2, 0.0), (1e-3, 0.4), (1e-4, -0.3)] {
+            let r = SyncResidual::of(&sync_grid(501, tau, noise, 3), 501);
+            let rel = r.mean / noise;
+            assert!(
+                (0.8..1.25).contains(&rel),
+                "noise {noise}: estimate/truth {rel}"
+            );
+            let peak_db = db(r.peak / r.mean);
+            assert!(peak_db < 11.0, "white noise peak {peak_db} dB");
+            // Each value is the mean of two exponentials (PSS and SSS RE): geometric
+            // over arithmetic mean is exp(ψ(2) − ln 2) = −1.17 dB.
+            let flat = db(r.geo_mean / r.mean);
+            assert!((-1.8..-0.6).contains(&flat), "flatness {flat} dB");
+        }
+        // No noise: the smooth channel and the timing slope leave (almost) nothing.
+        let r = SyncResidual::of(&sync_grid(501, 0.45, 0.0, 3), 501);
+        assert!(r.mean < 1e-4, "floor {}", r.mean);
+    }
+
+    #[test]
+    fn a_tone_on_the_pss_subcarriers_stands_out_of_the_residual() {
+        let mut g = sync_grid(17, 0.2, 1e-3, 9);
+        // A tone 10 dB below the PSS RE power, between subcarriers 120 and 121, in every
+        // symbol: the null REs never see it.
+        for (l, row) in g.iter_mut().enumerate() {
+            for (k, v) in row.iter_mut().enumerate() {
+                let off = k as f64 - 120.3;
+                let leak = if off.abs() < 0.5 {
+                    1.0
+                } else {
+                    0.3 / off.abs()
+                };
+                *v += Complex32::from_polar((0.316 * leak) as f32, (0.9 * l as f64) as f32);
+            }
+        }
+        let r = SyncResidual::of(&g, 17);
+        let peak_db = db(r.peak / r.mean);
+        assert!(peak_db > 15.0, "tone peak {peak_db} dB");
+        let flat = db(r.geo_mean / r.mean);
+        assert!(flat < -3.0, "tone flatness {flat} dB");
+    }
 }
