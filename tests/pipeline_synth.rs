@@ -111,6 +111,14 @@ fn decisions(ev: &[Event]) -> Vec<&ssbguard::events::Decision> {
         .collect()
 }
 
+/// Distance from `sample` to the nearest true SSB start of `cell`, samples.
+fn ssb_timing_error(cell: &ssbguard::synth::CellTruth, sample: u64) -> f64 {
+    cell.ssbs
+        .iter()
+        .map(|(_, t)| (sample as f64 - t).abs())
+        .fold(f64::MAX, f64::min)
+}
+
 #[test]
 fn pci_and_ssb_timing_exact_at_0_db_snr() {
     let scn = scenario("", 0.0, 700.0, 21);
@@ -123,12 +131,7 @@ fn pci_and_ssb_timing_exact_at_0_db_snr() {
     assert!(found.len() >= 40, "only {} SSBs found at 0 dB", found.len());
     for d in &found {
         assert_eq!(d.pci, Some(321));
-        // Nearest true SSB start.
-        let err = cell
-            .ssbs
-            .iter()
-            .map(|(_, t)| (d.sample as f64 - t).abs())
-            .fold(f64::MAX, f64::min);
+        let err = ssb_timing_error(cell, d.sample);
         assert!(
             err <= ratio + 0.5,
             "timing error {err} samples at {}",
@@ -483,11 +486,7 @@ fn light_traffic_between_ssbs_is_not_taken_for_an_ssb() {
         let ds = decisions(&ev);
         assert!(ds.len() >= 40, "seed {seed}: {} decisions", ds.len());
         for d in &ds {
-            let err = cell
-                .ssbs
-                .iter()
-                .map(|(_, t)| (d.sample as f64 - t).abs())
-                .fold(f64::MAX, f64::min);
+            let err = ssb_timing_error(cell, d.sample);
             assert!(
                 err <= ratio + 0.5,
                 "seed {seed}: decision at {} ({:.4} s, found {}) is {err} samples from any SSB",
