@@ -173,6 +173,25 @@ fn measure(runs: &[ScenarioRun]) -> Measured {
     }
 }
 
+/// Pd of `runs` (one detector) with its score threshold set so that at most `pfa` of the
+/// benign scenarios' label-0 SSBs score at or above it.
+fn classic_pd_at_pfa(runs: &[ScenarioRun], pfa: f64) -> f64 {
+    let mut neg: Vec<f64> = runs
+        .iter()
+        .filter(|r| !matches!(r.meta.class, ScenarioClass::Jammed(_)))
+        .flat_map(|r| r.ssbs.iter().filter(|s| !s.label).map(|s| s.score))
+        .collect();
+    neg.sort_by(|a, b| b.total_cmp(a));
+    let allowed = (pfa * neg.len() as f64).floor() as usize;
+    // Just above the (allowed + 1)-th highest benign score.
+    let t = neg.get(allowed).map_or(0.0, |v| v.next_up());
+    let pos: Vec<f64> = runs
+        .iter()
+        .flat_map(|r| r.ssbs.iter().filter(|s| s.label).map(|s| s.score))
+        .collect();
+    pos.iter().filter(|s| **s >= t).count() as f64 / pos.len().max(1) as f64
+}
+
 /// Regression floors of the shipped DT-DDNN, set below what `eval/report.md` measured on
 /// the full test split (per-SSB Pd 96.5 % at SJNR 15–30 dB, continuous kinds, JNR ≥ 0 dB,
 /// no benign interferer, at 1 % validation Pfa; benign Pfa 1.6 % at the shipped threshold;
@@ -231,14 +250,15 @@ fn dtddnn_meets_floors_on_fresh_test_scenarios_and_is_compared_with_classic() {
         d.episodes_alerted
     );
     assert_eq!(d.benign_alerted, 0, "DT-DDNN alerted on a benign scenario");
-    // Honest comparison on the same SSBs: the shipped DT-DDNN detects more than the
-    // classical detector (which runs at ~10 % per-SSB false alarms on benign scenarios at
-    // its own threshold) with a false-alarm rate well below classic's.
+    // Honest comparison on the same SSBs, at the same false-alarm rate: classic at its own
+    // threshold (with its CUSUM) detects nearly everything but flags ~10 % of benign SSBs;
+    // held to DT-DDNN's false alarms on these benign SSBs it detects less.
+    let c_at = classic_pd_at_pfa(&cl, d.pfa);
+    eprintln!("classic Pd at DT-DDNN's Pfa {:.4}: {c_at:.4}", d.pfa);
     assert!(
-        d.pd >= c.pd,
-        "DT-DDNN Pd {} below classic's {} on the same SSBs",
-        d.pd,
-        c.pd
+        d.pd >= c_at,
+        "DT-DDNN Pd {} below classic's {c_at} at the same Pfa on the same SSBs",
+        d.pd
     );
     assert!(
         d.pfa * 3.0 <= c.pfa.max(1e-9),
