@@ -44,9 +44,7 @@ fn bench(c: &mut Criterion) {
     // Through the ModelDetector interface (feature packing included).
     let f = [0.0f32; ssbguard::features::LEN];
     let v = ClassicVerdict {
-        score: 0.3,
         ratio: 1.0 + (0.3f64 / 0.7).ln() / 4.0,
-        jammed: false,
         epnre_rise_db: Some(0.5),
         sjnr_est_db: 20.0,
         null_rise: Some((0.5, 1.0)),

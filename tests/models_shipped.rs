@@ -36,9 +36,7 @@ fn shipped_models_load_and_decide() {
             dnn::load(kind, &dnn::Models::BuiltIn).unwrap_or_else(|e| panic!("{kind}: {e}"));
         let f = [0.0f32; features::LEN];
         let v = ssbguard::detect::classic::ClassicVerdict {
-            score: 0.01,
             ratio: 1.0 + (0.01f64 / 0.99).ln() / 4.0,
-            jammed: false,
             epnre_rise_db: Some(0.0),
             sjnr_est_db: 20.0,
             null_rise: Some((0.5, 1.0)),
@@ -176,20 +174,12 @@ fn measure(runs: &[ScenarioRun]) -> Measured {
 /// Pd of `runs` (one detector) with its score threshold set so that at most `pfa` of the
 /// benign scenarios' label-0 SSBs score at or above it.
 fn classic_pd_at_pfa(runs: &[ScenarioRun], pfa: f64) -> f64 {
-    let mut neg: Vec<f64> = runs
-        .iter()
-        .filter(|r| !matches!(r.meta.class, ScenarioClass::Jammed(_)))
-        .flat_map(|r| r.ssbs.iter().filter(|s| !s.label).map(|s| s.score))
-        .collect();
-    neg.sort_by(|a, b| b.total_cmp(a));
-    let allowed = (pfa * neg.len() as f64).floor() as usize;
-    // Just above the (allowed + 1)-th highest benign score.
-    let t = neg.get(allowed).map_or(0.0, |v| v.next_up());
+    let t = eval::metrics::threshold_for_pfa(&eval::negatives(runs), pfa);
     let pos: Vec<f64> = runs
         .iter()
         .flat_map(|r| r.ssbs.iter().filter(|s| s.label).map(|s| s.score))
         .collect();
-    pos.iter().filter(|s| **s >= t).count() as f64 / pos.len().max(1) as f64
+    eval::metrics::rate(&pos, t).unwrap_or(0.0)
 }
 
 /// Regression floors of the shipped DT-DDNN, set below what `eval/report.md` measured on

@@ -200,11 +200,11 @@ impl ModelDetector for Recorder {
             Vec::new()
         };
         if let Ok(mut c) = self.cap.lock() {
-            c.pending = Some((input, iqh, classic.score as f32));
+            c.pending = Some((input, iqh, classic.score() as f32));
         }
         ModelVerdict {
-            score: classic.score,
-            jammed: classic.jammed,
+            score: classic.score(),
+            jammed: classic.jammed(),
             stage: 1,
             jammer_type: None,
         }

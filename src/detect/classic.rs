@@ -35,12 +35,8 @@ use crate::features::{LEN, idx};
 /// Verdict of the classical detector.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct ClassicVerdict {
-    /// 0..1: [`score_of`] the strongest evidence ratio.
-    pub score: f64,
     /// The strongest evidence over its threshold (≥ 1 ⇔ jammed).
     pub ratio: f64,
-    /// score ≥ 0.5.
-    pub jammed: bool,
     /// EPNRE rise over the baseline, dB (when calibrated).
     pub epnre_rise_db: Option<f64>,
     /// SJNR estimate from the DMRS SNR, dB.
@@ -61,6 +57,16 @@ pub struct ClassicVerdict {
 }
 
 impl ClassicVerdict {
+    /// 0..1: [`score_of`] this SSB's strongest evidence (the models' `ctx_classic_ratio`).
+    pub fn score(&self) -> f64 {
+        score_of(self.ratio)
+    }
+
+    /// This SSB's evidence alone says jammed (score ≥ 0.5).
+    pub fn jammed(&self) -> bool {
+        self.score() >= 0.5
+    }
+
     /// The classical detector's score: the stronger of this SSB's evidence and the CUSUM.
     /// (`score` is this SSB's alone, the models' `ctx_classic_ratio`.)
     pub fn detector_score(&self) -> f64 {
@@ -157,11 +163,8 @@ pub fn judge(f: &[f32; LEN], base: Option<&Baseline>) -> ClassicVerdict {
             ratio = ratio.max(2.0);
         }
     }
-    let score = score_of(ratio);
     ClassicVerdict {
-        score,
         ratio,
-        jammed: score >= 0.5,
         epnre_rise_db: rise,
         sjnr_est_db: f[idx("snr_db")] as f64,
         null_rise,
@@ -217,12 +220,12 @@ mod tests {
         let mut f = ssb(-70.0, -40.0, 25.0);
         f[idx("sync_resid_db")] = -25.0;
         f[idx("sync_resid_peak_db")] = 6.0;
-        assert!(!judge(&f, None).jammed, "noise-like residual");
+        assert!(!judge(&f, None).jammed(), "noise-like residual");
         f[idx("sync_resid_peak_db")] = 17.0;
-        assert!(judge(&f, None).jammed, "a tone under the PSS/SSS");
+        assert!(judge(&f, None).jammed(), "a tone under the PSS/SSS");
         // Not a decoded SSB (the residual is as strong as the PSS): no verdict from it.
         f[idx("sync_resid_db")] = -3.0;
-        assert!(!judge(&f, None).jammed);
+        assert!(!judge(&f, None).jammed());
     }
 
     fn with_excess(z: Option<f64>) -> ClassicVerdict {

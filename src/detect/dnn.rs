@@ -94,7 +94,7 @@ pub fn model_input(f: &[f32; features::LEN], c: &ClassicVerdict) -> [f32; N_INPU
     let n = features::LEN;
     x[n] = c.epnre_rise_db.unwrap_or(0.0).clamp(-40.0, 40.0) as f32;
     x[n + 1] = c.epnre_rise_db.is_some() as u8 as f32;
-    let s = c.score.clamp(1e-9, 1.0 - 1e-9);
+    let s = c.score().clamp(1e-9, 1.0 - 1e-9);
     x[n + 2] = (1.0 + (s / (1.0 - s)).ln() / 4.0).clamp(-3.0, 6.0) as f32;
     let (nr, nz) = c.null_rise.unwrap_or((0.0, 0.0));
     x[n + 3] = nr.clamp(-40.0, 40.0) as f32;
@@ -737,9 +737,7 @@ mod tests {
 
     fn verdict(score: f64, rise: Option<f64>) -> ClassicVerdict {
         ClassicVerdict {
-            score,
             ratio: 1.0 + (score / (1.0 - score)).ln() / 4.0,
-            jammed: score >= 0.5,
             epnre_rise_db: rise,
             sjnr_est_db: 10.0,
             null_rise: rise.map(|r| (r + 1.0, 2.0 * r)),
