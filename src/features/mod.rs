@@ -11,7 +11,7 @@ pub mod dwt;
 use num_complex::Complex32;
 
 use crate::dsp::db;
-use crate::nr::grid::{NullGroup, ReKind, re_kind};
+use crate::nr::grid::{NullGroup, ReKind, SYNC_FIRST_K, re_kind};
 use crate::nr::sequences::{SYNC_LEN, pss, sss};
 use crate::rx::receiver::SsbReport;
 
@@ -118,8 +118,8 @@ impl SyncResidual {
         let (p, s) = (pss(n2), sss(n1, n2));
         let mut h = [[Complex32::new(0.0, 0.0); SYNC_LEN]; 2];
         for n in 0..SYNC_LEN {
-            h[0][n] = g[0][56 + n] * p[n] as f32;
-            h[1][n] = g[2][56 + n] * s[n] as f32;
+            h[0][n] = g[0][SYNC_FIRST_K + n] * p[n] as f32;
+            h[1][n] = g[2][SYNC_FIRST_K + n] * s[n] as f32;
         }
         // Phase slope across subcarriers: a timing offset of a fraction of a sample.
         let mut slope = Complex32::new(0.0, 0.0);
