@@ -50,8 +50,10 @@ fn bench(c: &mut Criterion) {
         null_rise: Some((0.5, 1.0)),
         snr_drop_db: Some(0.0),
         band_rise_db: Some(0.0),
+        floor_rise: None,
         null_excess_sigmas: Some(1.0),
         cusum_ratio: 0.0,
+        recent_excess_z: 0.0,
     };
     for kind in ["dtddnn", "single", "rawiq"] {
         let Ok(mut m) = dnn::load(kind, &dir) else {

@@ -424,7 +424,9 @@ impl Pipeline {
                             None => BaselineTracker::new(CALIBRATION_SSBS, BASELINE_STEP),
                         });
                     let mut v = classic::judge(&f, tracker.get());
-                    v.cusum_ratio = self.cusums.entry(r.cell.id).or_default().update(&v);
+                    let cusum = self.cusums.entry(r.cell.id).or_default();
+                    v.cusum_ratio = cusum.update(&v);
+                    v.recent_excess_z = cusum.recent_z();
                     let raised = self.alerts.is_raised(Some(r.cell.pci));
                     let iq: &[Complex32] = r.obs.as_ref().map_or(&[], |o| &o.iq);
                     let mv = match self.model.as_mut() {

@@ -42,8 +42,10 @@ fn shipped_models_load_and_decide() {
             null_rise: Some((0.5, 1.0)),
             snr_drop_db: Some(0.0),
             band_rise_db: Some(0.0),
+            floor_rise: None,
             null_excess_sigmas: Some(1.0),
             cusum_ratio: 0.0,
+            recent_excess_z: 0.0,
         };
         let out = m.decide(&f, &[], &v);
         // The models compiled into the binary are the shipped files.

@@ -29,7 +29,7 @@
 //! lifts the null REs by 1.2–3 dB) still adds up over a few SSBs. The models get only
 //! [`judge`]'s per-SSB view (`ctx_classic_ratio`); they have their own memory of the site.
 
-use crate::features::baseline::{Baseline, null_dbfs};
+use crate::features::baseline::{Baseline, floor_dbfs, null_dbfs};
 use crate::features::{LEN, idx};
 
 /// Verdict of the classical detector.
@@ -48,12 +48,18 @@ pub struct ClassicVerdict {
     pub snr_drop_db: Option<f64>,
     /// Wideband power rise over the baseline, dB.
     pub band_rise_db: Option<f64>,
+    /// Site context for the models: the null-RE floor ([`crate::features::baseline::floor_dbfs`])
+    /// over the baseline's (dB) and in the baseline's σ of it (when calibrated).
+    pub floor_rise: Option<(f64, f64)>,
     /// The null-RE power rise less what a tracked neighbour explains, in baseline σ: the
     /// [`Cusum`]'s input (when calibrated).
     pub null_excess_sigmas: Option<f64>,
     /// The cell's [`Cusum`] after this SSB, over its decision level (0 from [`judge`]; the
     /// pipeline fills it in).
     pub cusum_ratio: f64,
+    /// The cell's [`Cusum::recent_z`] after this SSB (0 from [`judge`]; the pipeline
+    /// fills it in).
+    pub recent_excess_z: f64,
 }
 
 impl ClassicVerdict {
@@ -92,22 +98,47 @@ pub const CUSUM_H: f64 = 8.0;
 /// `s ← clamp(s + z − k, 0, 2h)`. The cap bounds how long it stays up after the jammer
 /// stops (at most h/k SSBs of clean evidence bring it back under h); one SSB adds at most
 /// 2h, so a single SSB 9σ above the baseline is enough on its own.
+///
+/// It also keeps the cell's last [`RECENT_SSBS`] values of that evidence for
+/// [`Cusum::recent_z`].
 #[derive(Clone, Debug, Default)]
 pub struct Cusum {
     sum: f64,
+    recent: [f64; RECENT_SSBS],
+    /// Values held in `recent` (≤ RECENT_SSBS); the next one goes to `n_seen % RECENT_SSBS`.
+    n_seen: usize,
 }
+
+/// SSBs of a cell whose null-RE excess [`Cusum::recent_z`] averages.
+pub const RECENT_SSBS: usize = 8;
 
 impl Cusum {
     /// Adds one SSB's evidence and returns the sum over the decision level (≥ 1 ⇔
     /// jammed). Before calibration there is nothing to add and the sum restarts.
     pub fn update(&mut self, v: &ClassicVerdict) -> f64 {
-        self.sum = match v.null_excess_sigmas {
-            Some(z) if z.is_finite() => (self.sum + z.clamp(-2.0 * CUSUM_H, 2.0 * CUSUM_H)
-                - CUSUM_K)
-                .clamp(0.0, 2.0 * CUSUM_H),
-            _ => 0.0,
-        };
+        match v.null_excess_sigmas {
+            Some(z) if z.is_finite() => {
+                let z = z.clamp(-2.0 * CUSUM_H, 2.0 * CUSUM_H);
+                self.sum = (self.sum + z - CUSUM_K).clamp(0.0, 2.0 * CUSUM_H);
+                self.recent[self.n_seen % RECENT_SSBS] = z;
+                self.n_seen += 1;
+            }
+            _ => *self = Cusum::default(),
+        }
         self.sum / CUSUM_H
+    }
+
+    /// The mean null-RE excess (baseline σ) over this cell's last [`RECENT_SSBS`]
+    /// calibrated SSBs (fewer just after calibration), times √n: the z-score of that
+    /// mean if the clean-site values are independent N(0, 1). A jammer too weak for one
+    /// SSB and for the CUSUM's allowance — a 1σ rise, e.g. one 10 dB under a neighbour
+    /// gNB's traffic on the null REs — gives ≈ 2.8 here. 0 before calibration.
+    pub fn recent_z(&self) -> f64 {
+        let n = self.n_seen.min(RECENT_SSBS);
+        if n == 0 {
+            return 0.0;
+        }
+        self.recent[..n].iter().sum::<f64>() / (n as f64).sqrt()
     }
 }
 
@@ -130,6 +161,7 @@ pub fn judge(f: &[f32; LEN], base: Option<&Baseline>) -> ClassicVerdict {
     let mut rise = None;
     let (mut null_rise, mut snr_drop_db, mut band_rise_db) = (None, None, None);
     let mut null_excess_sigmas = None;
+    let mut floor_rise = None;
     if let Some(b) = base {
         let nb = f[idx("neighbour_snr_db")] as f64;
         let explained = if nb > -40.0 {
@@ -142,6 +174,10 @@ pub fn judge(f: &[f32; LEN], base: Option<&Baseline>) -> ClassicVerdict {
             let sd = (sd as f64).max(0.1);
             null_rise = Some((r, r / sd));
             null_excess_sigmas = Some((r - explained) / sd);
+        }
+        if let (Some(m), Some(sd)) = (b.floor_dbfs, b.floor_sigma_db) {
+            let r = (floor_dbfs(f) - m) as f64;
+            floor_rise = Some((r, r / (sd as f64).max(0.1)));
         }
         let r = epnre - b.epnre_db as f64;
         rise = Some(r);
@@ -170,8 +206,10 @@ pub fn judge(f: &[f32; LEN], base: Option<&Baseline>) -> ClassicVerdict {
         null_rise,
         snr_drop_db,
         band_rise_db,
+        floor_rise,
         null_excess_sigmas,
         cusum_ratio: 0.0,
+        recent_excess_z: 0.0,
     }
 }
 
@@ -185,6 +223,8 @@ mod tests {
         f[idx("found")] = 1.0;
         f[idx("pss_re_dbfs")] = pss_dbfs;
         f[idx("epnre_db")] = null_dbfs - pss_dbfs;
+        // White noise on the null REs: the floor is their mean.
+        f[idx("null_floor_db")] = null_dbfs - pss_dbfs;
         f[idx("snr_db")] = snr;
         f[idx("band_power_dbfs")] = -40.0;
         f[idx("null_flatness_db")] = -2.5;
@@ -208,11 +248,14 @@ mod tests {
         let (r, z) = v.null_rise.expect("calibrated");
         assert!((r - 3.0).abs() < 0.2, "{r}");
         assert!(z > 5.0, "{z}");
+        let (fr, _) = v.floor_rise.expect("calibrated");
+        assert!((fr - 3.0).abs() < 0.2, "{fr}");
         assert!((v.snr_drop_db.unwrap() - 5.0).abs() < 1e-6);
         assert!(v.band_rise_db.unwrap().abs() < 1e-6);
         // Before calibration there is no context.
         let v = judge(&ssb(-57.0, -41.0, 20.0), None);
         assert!(v.null_rise.is_none() && v.snr_drop_db.is_none() && v.band_rise_db.is_none());
+        assert!(v.floor_rise.is_none());
     }
 
     #[test]
@@ -256,5 +299,26 @@ mod tests {
         // Losing calibration restarts it.
         c.update(&with_excess(Some(20.0)));
         assert_eq!(c.update(&with_excess(None)), 0.0);
+        assert_eq!(c.recent_z(), 0.0);
+    }
+
+    #[test]
+    fn recent_z_is_the_z_score_of_the_last_eight_ssbs_mean() {
+        let mut c = Cusum::default();
+        assert_eq!(c.recent_z(), 0.0);
+        // Fewer than eight so far: the mean of those, times √n.
+        c.update(&with_excess(Some(2.0)));
+        c.update(&with_excess(Some(4.0)));
+        assert!((c.recent_z() - 6.0 / 2f64.sqrt()).abs() < 1e-12);
+        // A 1σ rise held: under the CUSUM's allowance (k = 1), but √8 ≈ 2.8 here.
+        for _ in 0..50 {
+            assert!(c.update(&with_excess(Some(1.0))) < 1.0);
+        }
+        assert!((c.recent_z() - 8f64.sqrt()).abs() < 1e-12);
+        // Only the last eight count.
+        for _ in 0..8 {
+            c.update(&with_excess(Some(-1.0)));
+        }
+        assert!((c.recent_z() + 8f64.sqrt()).abs() < 1e-12);
     }
 }

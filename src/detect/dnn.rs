@@ -4,8 +4,9 @@
 //! with a JSON card each (`dtddnn.json`, `single.json`, `rawiq.json`, `type_head.json`).
 //!
 //! **Inputs.** The feature models take [`N_INPUT`] values ([`input_names`]): the
-//! [`features::LEN`] features of schema [`features::SCHEMA_VERSION`] followed by seven
-//! *site context* values from the classical detector's baseline ([`model_input`]). Without them a
+//! [`features::LEN`] features of schema [`features::SCHEMA_VERSION`] followed by eleven
+//! *site context* values from the classical detector's baseline and the cell's recent
+//! SSBs ([`model_input`]). Without them a
 //! noise-like jammer at SJNR 15–30 dB is indistinguishable from a clean cell with a worse
 //! SNR: only a baseline knows what this site looked like before. The raw-IQ model takes the
 //! SSB's time-domain samples decimated by 2 and scaled to unit RMS ([`rawiq_input`]).
@@ -39,7 +40,7 @@ use crate::pipeline::{ModelDetector, ModelVerdict};
 use crate::rx::ssb::SSB_LEN_P;
 
 /// Site-context inputs appended to the schema features.
-pub const CONTEXT_NAMES: [&str; 7] = [
+pub const CONTEXT_NAMES: [&str; 11] = [
     "ctx_epnre_rise_db",
     "ctx_calibrated",
     "ctx_classic_ratio",
@@ -47,6 +48,10 @@ pub const CONTEXT_NAMES: [&str; 7] = [
     "ctx_null_rise_sigmas",
     "ctx_snr_drop_db",
     "ctx_band_rise_db",
+    "ctx_cusum_ratio",
+    "ctx_recent_excess_z",
+    "ctx_floor_rise_db",
+    "ctx_floor_rise_sigmas",
 ];
 
 /// Inputs of the feature models.
@@ -86,8 +91,13 @@ pub fn input_names() -> Vec<String> {
 /// detector's evidence ratio (its score's logit / 4 + 1, clamped to −3…6; ≥ 1 means
 /// "classical says jammed"), the absolute null-RE power's rise over the baseline (dB,
 /// ±40, and in baseline σ, ±100: a jammer at JNR 0 dB lifts it by 3 dB whatever the
-/// fading does to the PSS), the DMRS SNR drop below the baseline (dB, ±60) and the
-/// wideband power rise (dB, ±40).
+/// fading does to the PSS), the DMRS SNR drop below the baseline (dB, ±60), the
+/// wideband power rise (dB, ±40), and the cell's memory of its recent SSBs: the classical
+/// CUSUM over its decision level (0…2) and the z-score of the mean null-RE excess over the
+/// last 8 SSBs ([`crate::detect::classic::Cusum::recent_z`], ±100). Both use only SSBs up
+/// to this one (causal). Last, the null-RE floor's rise over the baseline (dB, ±40, and in
+/// baseline σ, ±100): a jammer lifts the quiet null REs that a neighbour's or an LTE
+/// carrier's traffic leaves alone.
 pub fn model_input(f: &[f32; features::LEN], c: &ClassicVerdict) -> [f32; N_INPUT] {
     let mut x = [0.0f32; N_INPUT];
     x[..features::LEN].copy_from_slice(f);
@@ -101,6 +111,11 @@ pub fn model_input(f: &[f32; features::LEN], c: &ClassicVerdict) -> [f32; N_INPU
     x[n + 4] = nz.clamp(-100.0, 100.0) as f32;
     x[n + 5] = c.snr_drop_db.unwrap_or(0.0).clamp(-60.0, 60.0) as f32;
     x[n + 6] = c.band_rise_db.unwrap_or(0.0).clamp(-40.0, 40.0) as f32;
+    x[n + 7] = c.cusum_ratio.clamp(0.0, 2.0) as f32;
+    x[n + 8] = c.recent_excess_z.clamp(-100.0, 100.0) as f32;
+    let (fr, fz) = c.floor_rise.unwrap_or((0.0, 0.0));
+    x[n + 9] = fr.clamp(-40.0, 40.0) as f32;
+    x[n + 10] = fz.clamp(-100.0, 100.0) as f32;
     for v in x.iter_mut() {
         if !v.is_finite() {
             *v = 0.0;
@@ -743,8 +758,10 @@ mod tests {
             null_rise: rise.map(|r| (r + 1.0, 2.0 * r)),
             snr_drop_db: rise.map(|r| -r),
             band_rise_db: rise.map(|_| 0.25),
+            floor_rise: rise.map(|r| (r - 1.0, 3.0 * r)),
             null_excess_sigmas: rise.map(|r| 2.0 * r),
             cusum_ratio: 0.0,
+            recent_excess_z: 0.0,
         }
     }
 
@@ -761,6 +778,17 @@ mod tests {
         assert_eq!(x[features::LEN + 4], 5.0);
         assert_eq!(x[features::LEN + 5], -2.5);
         assert_eq!(x[features::LEN + 6], 0.25);
+        // The cell's memory: CUSUM ratio (capped at 2h/h) and the recent z.
+        let mut v = verdict(0.5, Some(2.5));
+        (v.cusum_ratio, v.recent_excess_z) = (1.5, -3.0);
+        let x = model_input(&f, &v);
+        assert_eq!((x[features::LEN + 7], x[features::LEN + 8]), (1.5, -3.0));
+        (v.cusum_ratio, v.recent_excess_z) = (7.0, 1e9);
+        let x = model_input(&f, &v);
+        assert_eq!((x[features::LEN + 7], x[features::LEN + 8]), (2.0, 100.0));
+        // The floor's rise, dB and σ.
+        let x = model_input(&f, &verdict(0.5, Some(2.5)));
+        assert_eq!((x[features::LEN + 9], x[features::LEN + 10]), (1.5, 7.5));
         let y = model_input(&f, &verdict(1.0 / (1.0 + (-4.0f64).exp()), None));
         assert!(y[features::LEN + 3..].iter().all(|v| *v == 0.0));
         assert_eq!(y[features::LEN], 0.0);

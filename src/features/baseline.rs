@@ -35,6 +35,13 @@ pub struct Baseline {
     /// Robust σ of it, dB.
     #[serde(default)]
     pub null_sigma_db: Option<f32>,
+    /// Median absolute null-RE floor (`null_floor_db + pss_re_dbfs`, [`floor_dbfs`]),
+    /// dBFS per RE: what the quiet null REs hold when nobody jams.
+    #[serde(default)]
+    pub floor_dbfs: Option<f32>,
+    /// Robust σ of it, dB.
+    #[serde(default)]
+    pub floor_sigma_db: Option<f32>,
     /// SSBs that went into it.
     pub count: u32,
 }
@@ -239,6 +246,11 @@ pub fn null_dbfs(f: &[f32; LEN]) -> f32 {
     f[idx("epnre_db")] + f[idx("pss_re_dbfs")]
 }
 
+/// Absolute null-RE floor of an SSB, dBFS per RE: `null_floor_db + pss_re_dbfs`.
+pub fn floor_dbfs(f: &[f32; LEN]) -> f32 {
+    f[idx("null_floor_db")] + f[idx("pss_re_dbfs")]
+}
+
 /// Learns and follows a [`Baseline`].
 #[derive(Clone, Debug)]
 pub struct BaselineTracker {
@@ -295,6 +307,8 @@ impl BaselineTracker {
                     let (bm, bs) = robust(&col(idx("band_power_dbfs")));
                     let nulls: Vec<f32> = self.pending.iter().map(null_dbfs).collect();
                     let (nm, ns) = robust(&nulls);
+                    let floors: Vec<f32> = self.pending.iter().map(floor_dbfs).collect();
+                    let (fm, fs) = robust(&floors);
                     self.est = Some(Baseline {
                         epnre_db: em,
                         epnre_sigma_db: es,
@@ -304,6 +318,8 @@ impl BaselineTracker {
                         band_sigma_db: bs,
                         null_dbfs: Some(nm),
                         null_sigma_db: Some(ns),
+                        floor_dbfs: Some(fm),
+                        floor_sigma_db: Some(fs),
                         count: self.pending.len() as u32,
                     });
                     self.pending.clear();
@@ -323,6 +339,9 @@ impl BaselineTracker {
                 follow(&mut base.band_power_dbfs, &mut base.band_sigma_db, b);
                 if let (Some(m), Some(sd)) = (&mut base.null_dbfs, &mut base.null_sigma_db) {
                     follow(m, sd, null_dbfs(f));
+                }
+                if let (Some(m), Some(sd)) = (&mut base.floor_dbfs, &mut base.floor_sigma_db) {
+                    follow(m, sd, floor_dbfs(f));
                 }
                 base.count += 1;
             }
