@@ -164,30 +164,23 @@ fn bench(c: &mut Criterion) {
         );
         let locked = &cell[warm..];
         g.throughput(Throughput::Elements(locked.len() as u64));
-        g.bench_function("track", |b| {
-            b.iter_batched(
-                || {
-                    let mut p = pipeline(fs);
-                    feed(&mut p, 0, &cell[..warm]);
-                    p
-                },
-                |mut p| black_box(feed(&mut p, warm as u64, locked)),
-                BatchSize::LargeInput,
-            )
-        });
+        // A locked cell: the first `warm` samples (acquisition) are fed in the setup.
+        let mut track = |name: &str, rec: &[Complex32]| {
+            g.bench_function(name, |b| {
+                b.iter_batched(
+                    || {
+                        let mut p = pipeline(fs);
+                        feed(&mut p, 0, &rec[..warm]);
+                        p
+                    },
+                    |mut p| black_box(feed(&mut p, warm as u64, &rec[warm..])),
+                    BatchSize::LargeInput,
+                )
+            });
+        };
+        track("track", &cell);
         // The premise: one SSB (4 symbols) every 20 ms.
-        let single_locked = &single[warm..];
-        g.bench_function("track_1ssb", |b| {
-            b.iter_batched(
-                || {
-                    let mut p = pipeline(fs);
-                    feed(&mut p, 0, &single[..warm]);
-                    p
-                },
-                |mut p| black_box(feed(&mut p, warm as u64, single_locked)),
-                BatchSize::LargeInput,
-            )
-        });
+        track("track_1ssb", &single);
         let mut dst = vec![Complex32::new(0.0, 0.0); BLOCK];
         g.bench_function("memcpy", |b| {
             b.iter(|| {
