@@ -26,8 +26,9 @@
 //!
 //! [`judge`] looks at one SSB. The classical *detector* adds a per-cell [`Cusum`] of the
 //! null-RE power rise (in baseline σ): a jammer too weak for any single SSB (JNR −5…0 dB
-//! lifts the null REs by 1.2–3 dB) still adds up over a few SSBs. The models get only
-//! [`judge`]'s per-SSB view (`ctx_classic_ratio`); they have their own memory of the site.
+//! lifts the null REs by 1.2–3 dB) still adds up over a few SSBs. The models get
+//! [`judge`]'s per-SSB view (`ctx_classic_ratio`) and, as separate inputs, the cell's CUSUM
+//! and [`Cusum::recent_z`] (`ctx_cusum_ratio`, `ctx_recent_excess_z`).
 
 use crate::features::baseline::{Baseline, floor_dbfs, null_dbfs};
 use crate::features::{LEN, idx};
