@@ -1,8 +1,9 @@
 //! Training data export (`ssbguard dataset`): many random scenarios ([`scenarios`]) rendered by
 //! [`crate::synth::Synth`], run through the *same* [`Pipeline`] as `replay` and the daemon,
-//! one row per SSB decision: the model inputs, the schema-v1 feature vector, the raw-IQ
-//! model input, the label and the scenario's ground truth. Train, validation and test
-//! sets come from disjoint seed ranges fixed in `models/splits.toml` ([`splits`]).
+//! one row per SSB decision: the model inputs, the feature vector (schema
+//! [`crate::features::SCHEMA_VERSION`]), the raw-IQ model input, the label and the
+//! scenario's ground truth. Train, validation and test sets come from disjoint seed ranges
+//! fixed in `models/splits.toml` ([`splits`]).
 //!
 //! **Label.** An SSB decision is *jammed* when a jammer puts power into the cell's SSB band
 //! inside its sample window `[sample, sample + samples)`: inside an episode, inside a pulse
