@@ -168,6 +168,12 @@ pub fn undb(d: f64) -> f64 {
     10f64.powf(d / 10.0)
 }
 
+/// 10·log10(1 + 10^(x/10)): by how many dB a power `x_db` over a reference lifts that
+/// reference (noise plus a jammer at JNR x over the noise alone).
+pub fn db_one_plus(x_db: f64) -> f64 {
+    db(1.0 + undb(x_db))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -145,7 +145,7 @@ pub struct Powers {
 
 /// SNR of a cell seen at `sjnr_db` under a jammer at `jnr_db`.
 pub fn snr_for(sjnr_db: f64, jnr_db: f64) -> f64 {
-    sjnr_db + 10.0 * (1.0 + 10f64.powf(jnr_db / 10.0)).log10()
+    sjnr_db + crate::dsp::db_one_plus(jnr_db)
 }
 
 /// The JNR that gives SNR − SJNR = `gap_db` (−∞ for a gap ≤ 0).

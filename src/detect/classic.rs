@@ -166,7 +166,7 @@ pub fn judge(f: &[f32; LEN], base: Option<&Baseline>) -> ClassicVerdict {
     if let Some(b) = base {
         let nb = f[idx("neighbour_snr_db")] as f64;
         let explained = if nb > -40.0 {
-            10.0 * (1.0 + 10f64.powf(nb / 10.0)).log10()
+            crate::dsp::db_one_plus(nb)
         } else {
             0.0
         };

@@ -73,7 +73,7 @@ pub fn is_headline(m: &dataset::ScenarioMeta, kind: Option<JammerKind>) -> bool 
 /// null REs hold anyway, and per SSB it is as hard to see as one under the noise floor.
 pub fn jammer_over_floor_db(m: &dataset::ScenarioMeta) -> f64 {
     let inr = m.interferer_inr_db.unwrap_or(f64::NEG_INFINITY);
-    m.jnr_db - 10.0 * (1.0 + 10f64.powf(inr / 10.0)).log10()
+    m.jnr_db - crate::dsp::db_one_plus(inr)
 }
 
 /// Jammer kinds that emit during every SSB of an episode.
