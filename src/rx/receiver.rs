@@ -25,7 +25,9 @@ use super::pss_search::{
     Candidate, DEFAULT_THRESHOLD, HYP_SPAN_SCS, HYP_STEP_SCS, PssPeak, PssSearch,
 };
 use super::ring::SampleRing;
-use super::ssb::{CP_P, ExtractError, SSB_LEN_P, SsbDecoder, SsbExtractor, SsbObservation};
+use super::ssb::{
+    CP_P, DMRS_CONFIRM_MIN, ExtractError, SSB_LEN_P, SsbDecoder, SsbExtractor, SsbObservation,
+};
 use crate::dsp::EnergyAcc;
 use crate::nr::Scs;
 
@@ -656,6 +658,9 @@ impl Receiver {
             .cells
             .iter()
             .position(|c| c.info.pci == pci && c.cand == p.candidate);
+        if existing.is_none() && obs.dmrs_metric.0 < DMRS_CONFIRM_MIN {
+            return;
+        }
         let fs = self.cfg.sample_rate_hz;
         let start = t - CP_P as f64 * ratio;
         let ci = match existing {

@@ -254,6 +254,17 @@ pub const SSS_THRESHOLD: f32 = 0.12;
 /// 5–10 dB SNR stay above it in 99.8 % of occasions even when faded (training split).
 pub const PSS_FOUND_MIN: f32 = 0.05;
 
+/// A *new* cell must also show its PBCH DMRS: the best ī_SSB hypothesis's metric (the
+/// correlation of channel samples 4 subcarriers apart, ≈ SNR/(SNR + 1) for a real SSB) at
+/// least this. A strong cell's PSS and SSS shifted by 86 subcarriers partly match another
+/// N_ID2's and N_ID1's (the PSS are one m-sequence cyclically shifted by 43), so a cell at
+/// 30 dB SNR passed PSS and SSS as a phantom cell on a raster point 1.3 MHz away (15 kHz
+/// SCS, 86.7 SCS) — its DMRS metric was 0.16, noise-like: 144 DMRS give ≈ 0.07 ± 0.04
+/// per hypothesis, above 0.25 with probability ≈ 8e-4 over the eight. Real cells: ≥ 0.46
+/// at 0 dB SNR, ≥ 0.27 at −3 dB (test `a_strong_cell_makes_no_phantom_cell_on_another_raster_point`).
+/// Cells already tracked are followed without it.
+pub const DMRS_CONFIRM_MIN: f32 = 0.25;
+
 /// What one SSB looked like.
 #[derive(Clone, Debug)]
 pub struct SsbObservation {
