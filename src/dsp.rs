@@ -68,8 +68,8 @@ impl Nco {
     }
 }
 
-/// Σ|x|² over a stream, exactly independent of how the stream is cut into blocks, at
-/// vector speed: the real and imaginary parts of sample `n` always add to lanes
+/// Σ|x|² and Σx over a stream, exactly independent of how the stream is cut into blocks, at
+/// vector speed: the real and imaginary parts of sample `n` (and their squares) always add to lanes
 /// `2(n mod 8)` and `2(n mod 8) + 1` (f32, in time order), and the lanes fold into an f64
 /// total at absolute multiples of [`EnergyAcc::FOLD`] samples and on [`EnergyAcc::take`].
 /// A lane holds at most FOLD/8 = 128 terms, so the f32 part adds a relative error below
@@ -77,7 +77,9 @@ impl Nco {
 #[derive(Clone, Debug, Default)]
 pub struct EnergyAcc {
     lanes: [f32; 16],
+    sums: [f32; 16],
     total: f64,
+    total_sum: Complex64,
 }
 
 /// The samples as interleaved (re, im) floats.
@@ -94,13 +96,28 @@ impl EnergyAcc {
 
     fn fold(&mut self) {
         self.total += self.lanes.iter().map(|&l| l as f64).sum::<f64>();
+        self.total_sum += Self::lane_sum(&self.sums);
         self.lanes = [0.0; 16];
+        self.sums = [0.0; 16];
+    }
+
+    fn lane_sum(sums: &[f32; 16]) -> Complex64 {
+        let re = sums.iter().step_by(2).map(|&l| l as f64).sum::<f64>();
+        let im = sums
+            .iter()
+            .skip(1)
+            .step_by(2)
+            .map(|&l| l as f64)
+            .sum::<f64>();
+        Complex64::new(re, im)
     }
 
     fn add_one(&mut self, n: u64, c: Complex32) {
         let l = 2 * (n % 8) as usize;
         self.lanes[l] += c.re * c.re;
         self.lanes[l + 1] += c.im * c.im;
+        self.sums[l] += c.re;
+        self.sums[l + 1] += c.im;
     }
 
     /// Adds samples `first..first + x.len()` (absolute indices).
@@ -118,14 +135,15 @@ impl EnergyAcc {
                 self.add_one(n + i as u64, c);
             }
             let aligned = body.len() / 8 * 8;
-            let mut lanes = self.lanes;
+            let (mut lanes, mut sums) = (self.lanes, self.sums);
             for ch in as_floats(&body[..aligned]).chunks_exact(16) {
                 let ch: &[f32; 16] = ch.try_into().expect("chunks of 16");
                 for l in 0..16 {
                     lanes[l] += ch[l] * ch[l];
+                    sums[l] += ch[l];
                 }
             }
-            self.lanes = lanes;
+            (self.lanes, self.sums) = (lanes, sums);
             let base = n + (head + aligned) as u64;
             for (i, &c) in body[aligned..].iter().enumerate() {
                 self.add_one(base + i as u64, c);
@@ -138,15 +156,23 @@ impl EnergyAcc {
         }
     }
 
-    /// The sum so far.
+    /// Σ|x|² so far.
     pub fn value(&self) -> f64 {
         self.total + self.lanes.iter().map(|&l| l as f64).sum::<f64>()
     }
 
-    /// The sum so far; starts again from zero.
-    pub fn take(&mut self) -> f64 {
+    /// Σx so far.
+    pub fn sum(&self) -> Complex64 {
+        self.total_sum + Self::lane_sum(&self.sums)
+    }
+
+    /// (Σ|x|², Σx) so far; starts again from zero.
+    pub fn take(&mut self) -> (f64, Complex64) {
         self.fold();
-        std::mem::take(&mut self.total)
+        (
+            std::mem::take(&mut self.total),
+            std::mem::take(&mut self.total_sum),
+        )
     }
 }
 
@@ -183,10 +209,16 @@ mod tests {
         let mut rng = crate::rng::Rng::new(9);
         let x: Vec<Complex32> = (0..20_000).map(|_| rng.complex_gaussian(1.0)).collect();
         let exact: f64 = x.iter().map(|c| c.norm_sqr() as f64).sum();
+        let exact_sum: Complex64 = x
+            .iter()
+            .map(|c| Complex64::new(c.re as f64, c.im as f64))
+            .sum();
         let mut whole = EnergyAcc::default();
         whole.add(13, &x);
-        let w = whole.take();
+        let (w, ws) = whole.take();
         assert!((w - exact).abs() / exact < 1e-5, "{w} vs {exact}");
+        // Σx of 20 000 unit-power samples is ~141 in size; f32 lanes of ≤ 128 terms.
+        assert!((ws - exact_sum).norm() < 1e-3, "{ws} vs {exact_sum}");
         for cut in [1usize, 7, 8, 1000, 1023, 4097] {
             let mut a = EnergyAcc::default();
             let mut pos = 13u64;
@@ -194,7 +226,12 @@ mod tests {
                 a.add(pos, c);
                 pos += c.len() as u64;
             }
-            assert_eq!(a.take().to_bits(), w.to_bits(), "cut {cut}");
+            let (e, s) = a.take();
+            assert_eq!(e.to_bits(), w.to_bits(), "cut {cut}");
+            assert_eq!(
+                (s.re.to_bits(), s.im.to_bits()),
+                (ws.re.to_bits(), ws.im.to_bits())
+            );
         }
     }
 

@@ -190,18 +190,21 @@ impl SsbExtractor {
             },
             first,
             shift_hz,
+            Complex32::new(0.0, 0.0),
             out,
         );
     }
 
     /// As [`SsbExtractor::extract`], with `fill` writing the `len_in` input samples straight
-    /// into the transform's buffer (saving a copy); returns false, leaving `out` alone, if
-    /// `fill` does.
+    /// into the transform's buffer (saving a copy), and the input's DC offset `dc` taken
+    /// out (a constant is input bin 0 alone, so this costs one subtraction); returns false,
+    /// leaving `out` alone, if `fill` does.
     pub fn extract_from(
         &mut self,
         fill: impl FnOnce(&mut [Complex32]) -> bool,
         first: u64,
         shift_hz: f64,
+        dc: Complex32,
         out: &mut [Complex32],
     ) -> bool {
         assert!(out.len() == self.n_out);
@@ -210,6 +213,7 @@ impl SsbExtractor {
         }
         self.fft
             .process_with_scratch(&mut self.buf_in, &mut self.scratch);
+        self.buf_in[0] -= dc * self.n_in as f32;
         let (n_in, n_out) = (self.n_in as i64, self.n_out as i64);
         let df = self.fs_in / self.n_in as f64;
         let k0 = (shift_hz / df).round() as i64;
