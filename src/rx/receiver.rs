@@ -154,8 +154,9 @@ struct Slot {
 /// Milliseconds of input whose mean is the DC offset taken out of every SSB window
 /// ([`Receiver::dc_offset`]): on a zero-IF SDR tuned to the SSB the LO leakage sits on the
 /// SSB's centre subcarriers, and at −30 dBc it made every SSB of a clean cell "jammed"
-/// (a tone on the SSB's middle). 20 ms of samples average a carrier's content out to
-/// ≈ −50 dB below its power even at 3.84 Msps, and leave a notch ≈ 50 Hz wide at DC.
+/// (a tone on the SSB's middle). 20 ms of a stream average a carrier's content out to
+/// ≈ −50 dB below its power even at 3.84 Msps, and leave a notch ≈ 50 Hz wide at DC;
+/// weak offsets are left alone ([`Receiver::dc_offset`]).
 const DC_MS: u64 = 20;
 
 const PROBES_MS: [u32; 6] = [5, 10, 20, 40, 80, 160];
@@ -548,17 +549,30 @@ impl Receiver {
     /// 1 ms bins ending before `t` (zero before the first). Every OFDM carrier, noise and
     /// jammer averages out over that time; what stays is a constant, or a tone within
     /// ~1/(2 · ms) of the receiver's own LO.
+    ///
+    /// Zero unless that mean's power is at least 10 × the mean power over one 1 ms bin's
+    /// sample count (−33.6 dBc at 23.04 Msps): a recording that loops 1 ms of signal (a
+    /// short capture replayed) repeats its own content at 0 Hz instead of averaging it
+    /// out, and that much content is in a 1 ms mean. Taking such an estimate out of the
+    /// Amarisoft capture (DC −36.9 dBc on an SSB subcarrier, its own content at −43.6 dB)
+    /// made the DT-DDNN call 7 of its 120 clean SSBs jammed, against 0 with the offset
+    /// left in.
     fn dc_offset(&self, t: u64, ms: u64) -> Complex32 {
         let last = t / self.ms_len;
         let ms = ms.min(self.bins.len() as u64 - 2).min(last);
         if ms == 0 {
             return Complex32::new(0.0, 0.0);
         }
-        let mut acc = Complex64::new(0.0, 0.0);
+        let (mut acc, mut p) = (Complex64::new(0.0, 0.0), 0.0);
         for b in last - ms..last {
-            acc += self.dc_bins[(b % self.bins.len() as u64) as usize];
+            let k = (b % self.bins.len() as u64) as usize;
+            acc += self.dc_bins[k];
+            p += self.bins[k];
         }
-        let m = acc / ms as f64;
+        let (m, p) = (acc / ms as f64, p / ms as f64);
+        if m.norm_sqr() < 10.0 * p / self.ms_len as f64 {
+            return Complex32::new(0.0, 0.0);
+        }
         Complex32::new(m.re as f32, m.im as f32)
     }
 
