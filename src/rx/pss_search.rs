@@ -307,6 +307,11 @@ impl Stage {
         v.min(((hop as f64) / self.step).ceil() as usize)
     }
 
+    /// Input sample of the last valid lag of the block starting at `start`.
+    fn last_lag(&self, start: u64, n_in: usize, hop: usize, lp: usize) -> f64 {
+        start as f64 + self.valid(n_in, hop, lp).saturating_sub(1) as f64 * self.step
+    }
+
     /// Whether any valid lag reaches ρ² ≥ `threshold` for some N_ID2 and hypothesis.
     fn any_above(&mut self, valid: usize, threshold: f32) -> bool {
         let scale = threshold / self.norm;
@@ -323,6 +328,17 @@ impl Stage {
             }
         }
         false
+    }
+}
+
+/// Emits a held peak once the search is more than one replica (`lp`) past it at
+/// `last_sample`.
+fn release(held: &mut Option<PssPeak>, last_sample: f64, lp: usize, found: &mut Vec<PssPeak>) {
+    if let Some(p) = held
+        && last_sample > p.sample + lp as f64
+    {
+        found.push(*p);
+        *held = None;
     }
 }
 
@@ -503,16 +519,9 @@ impl PssSearch {
                     let valid = cs.coarse.valid(self.n_in, self.hop, lp);
                     if !cs.coarse.any_above(valid, COARSE_THRESHOLD) {
                         // Held peaks end where the full pass would have ended them.
-                        let st = &cs.fine;
-                        let valid = st.valid(self.n_in, self.hop, lp);
-                        let last_sample = start as f64 + valid.saturating_sub(1) as f64 * st.step;
+                        let last = cs.fine.last_lag(start, self.n_in, self.hop, lp);
                         for p in cs.pending.iter_mut() {
-                            if let Some(pk) = p
-                                && last_sample > pk.sample + lp as f64
-                            {
-                                self.found.push(*pk);
-                                *p = None;
-                            }
+                            release(p, last, lp, &mut self.found);
                         }
                         continue;
                     }
@@ -524,7 +533,7 @@ impl PssSearch {
             let valid = st.valid(self.n_in, self.hop, lp);
             // A lag passes when |c|² ≥ threshold · energy / norm.
             let scale = self.threshold / st.norm;
-            let last_sample = start as f64 + valid.saturating_sub(1) as f64 * st.step;
+            let last_sample = st.last_lag(start, self.n_in, self.hop, lp);
             // The hypothesis index rides in the low mantissa bits of |c|² (a relative
             // change < 1e-6), so the running maximum over hypotheses is a plain f32 max
             // that vectorises, and the winner is read back from the bits.
@@ -547,13 +556,7 @@ impl PssSearch {
                     }
                     let r = self.best[j] / st.energy[j] * st.norm;
                     let sample = start as f64 + j as f64 * st.step;
-                    // A held peak is final once we are more than one replica past it.
-                    if let Some(p) = pend
-                        && sample > p.sample + lp as f64
-                    {
-                        self.found.push(*p);
-                        *pend = None;
-                    }
+                    release(pend, sample, lp, &mut self.found);
                     let cand_peak = PssPeak {
                         candidate: ci,
                         n_id2: n2 as u8,
@@ -566,12 +569,7 @@ impl PssSearch {
                         _ => *pend = Some(cand_peak),
                     }
                 }
-                if let Some(p) = pend
-                    && last_sample > p.sample + lp as f64
-                {
-                    self.found.push(*p);
-                    *pend = None;
-                }
+                release(pend, last_sample, lp, &mut self.found);
             }
         }
         self.found.sort_by(|a, b| a.sample.total_cmp(&b.sample));

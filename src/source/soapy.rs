@@ -83,6 +83,10 @@ impl SoapySource {
         if c.agc {
             dev.set_gain_mode(rx, ch, true)
                 .map_err(|e| self.device_error("AGC", e))?;
+            tracing::warn!(
+                "AGC is on: the site baseline holds absolute levels, so a gain step looks \
+                 like a jammer on the null REs (README, \"Keep the radio's gain fixed\")"
+            );
         } else if let Some(g) = c.gain_db {
             // Not every device has a gain mode; manual gain is the default there.
             let _ = dev.set_gain_mode(rx, ch, false);
