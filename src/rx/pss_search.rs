@@ -83,7 +83,7 @@ const COARSE_HYP_SPAN_SCS: f64 = 1.0;
 /// 7.68) go on to the full pass for nothing. At 0.1 half an SCS off at ±1.5 SCS lost a
 /// few PSS at 0 dB in-band SNR that the full pass finds (test
 /// `the_coarse_screen_loses_no_pss_at_0_db` fails from 0.12).
-pub const COARSE_THRESHOLD: f32 = 0.1;
+pub const COARSE_THRESHOLD: f32 = 0.08;
 
 /// One correlation pass over a candidate: its output grid, replicas and buffers.
 struct Stage {
