@@ -43,6 +43,7 @@ fn shipped_models_load_and_decide() {
             snr_drop_db: Some(0.0),
             band_rise_db: Some(0.0),
             floor_rise: None,
+            sync_rise: None,
             null_excess_sigmas: Some(1.0),
             cusum_ratio: 0.0,
             recent_excess_z: 0.0,

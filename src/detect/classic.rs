@@ -30,7 +30,7 @@
 //! [`judge`]'s per-SSB view (`ctx_classic_ratio`) and, as separate inputs, the cell's CUSUM
 //! and [`Cusum::recent_z`] (`ctx_cusum_ratio`, `ctx_recent_excess_z`).
 
-use crate::features::baseline::{Baseline, floor_dbfs, null_dbfs};
+use crate::features::baseline::{Baseline, floor_dbfs, null_dbfs, sync_dbfs};
 use crate::features::{LEN, idx};
 
 /// Verdict of the classical detector.
@@ -52,6 +52,10 @@ pub struct ClassicVerdict {
     /// Site context for the models: the null-RE floor ([`crate::features::baseline::floor_dbfs`])
     /// over the baseline's (dB) and in the baseline's σ of it (when calibrated).
     pub floor_rise: Option<(f64, f64)>,
+    /// Site context for the models: the noise plus interference on the PSS and SSS REs
+    /// ([`crate::features::baseline::sync_dbfs`]) over the baseline's (dB) and in the
+    /// baseline's σ of it (when calibrated). Not used by the classical decision.
+    pub sync_rise: Option<(f64, f64)>,
     /// The null-RE power rise less what a tracked neighbour explains, in baseline σ: the
     /// [`Cusum`]'s input (when calibrated).
     pub null_excess_sigmas: Option<f64>,
@@ -163,6 +167,7 @@ pub fn judge(f: &[f32; LEN], base: Option<&Baseline>) -> ClassicVerdict {
     let (mut null_rise, mut snr_drop_db, mut band_rise_db) = (None, None, None);
     let mut null_excess_sigmas = None;
     let mut floor_rise = None;
+    let mut sync_rise = None;
     if let Some(b) = base {
         let nb = f[idx("neighbour_snr_db")] as f64;
         let explained = if nb > -40.0 {
@@ -179,6 +184,10 @@ pub fn judge(f: &[f32; LEN], base: Option<&Baseline>) -> ClassicVerdict {
         if let (Some(m), Some(sd)) = (b.floor_dbfs, b.floor_sigma_db) {
             let r = (floor_dbfs(f) - m) as f64;
             floor_rise = Some((r, r / (sd as f64).max(0.1)));
+        }
+        if let (Some(m), Some(sd)) = (b.sync_dbfs, b.sync_sigma_db) {
+            let r = (sync_dbfs(f) - m) as f64;
+            sync_rise = Some((r, r / (sd as f64).max(0.1)));
         }
         let r = epnre - b.epnre_db as f64;
         rise = Some(r);
@@ -208,6 +217,7 @@ pub fn judge(f: &[f32; LEN], base: Option<&Baseline>) -> ClassicVerdict {
         snr_drop_db,
         band_rise_db,
         floor_rise,
+        sync_rise,
         null_excess_sigmas,
         cusum_ratio: 0.0,
         recent_excess_z: 0.0,
@@ -230,6 +240,8 @@ mod tests {
         f[idx("band_power_dbfs")] = -40.0;
         f[idx("null_flatness_db")] = -2.5;
         f[idx("neighbour_snr_db")] = -50.0;
+        // Noise (and a little EVM) on the PSS/SSS REs: 3 dB over the null REs.
+        f[idx("sync_resid_db")] = null_dbfs + 3.0 - pss_dbfs;
         f
     }
 
@@ -251,12 +263,14 @@ mod tests {
         assert!(z > 5.0, "{z}");
         let (fr, _) = v.floor_rise.expect("calibrated");
         assert!((fr - 3.0).abs() < 0.2, "{fr}");
+        let (sr, _) = v.sync_rise.expect("calibrated");
+        assert!((sr - 3.0).abs() < 0.2, "{sr}");
         assert!((v.snr_drop_db.unwrap() - 5.0).abs() < 1e-6);
         assert!(v.band_rise_db.unwrap().abs() < 1e-6);
         // Before calibration there is no context.
         let v = judge(&ssb(-57.0, -41.0, 20.0), None);
         assert!(v.null_rise.is_none() && v.snr_drop_db.is_none() && v.band_rise_db.is_none());
-        assert!(v.floor_rise.is_none());
+        assert!(v.floor_rise.is_none() && v.sync_rise.is_none());
     }
 
     #[test]

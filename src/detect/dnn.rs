@@ -4,7 +4,9 @@
 //! with a JSON card each (`dtddnn.json`, `single.json`, `rawiq.json`, `type_head.json`).
 //!
 //! **Inputs.** The feature models take [`N_INPUT`] values ([`input_names`]): the
-//! [`features::LEN`] features of schema [`features::SCHEMA_VERSION`] followed by eleven
+//! features of schema [`features::SCHEMA_VERSION`] except the two absolute levels
+//! ([`ABSOLUTE_FEATURES`]: they move with the recording's scale and the receiver's gain,
+//! which tell nothing about jamming), followed by thirteen
 //! *site context* values from the classical detector's baseline and the cell's recent
 //! SSBs ([`model_input`]). Without them a
 //! noise-like jammer at SJNR 15–30 dB is indistinguishable from a clean cell with a worse
@@ -40,7 +42,7 @@ use crate::pipeline::{ModelDetector, ModelVerdict};
 use crate::rx::ssb::SSB_LEN_P;
 
 /// Site-context inputs appended to the schema features.
-pub const CONTEXT_NAMES: [&str; 11] = [
+pub const CONTEXT_NAMES: [&str; 13] = [
     "ctx_epnre_rise_db",
     "ctx_calibrated",
     "ctx_classic_ratio",
@@ -52,10 +54,28 @@ pub const CONTEXT_NAMES: [&str; 11] = [
     "ctx_recent_excess_z",
     "ctx_floor_rise_db",
     "ctx_floor_rise_sigmas",
+    "ctx_sync_rise_db",
+    "ctx_sync_rise_sigmas",
 ];
 
+/// Schema features that are absolute levels (dBFS), left out of the model inputs. Their
+/// value depends on how a recording was scaled (a `cf32` file may hold samples near ±1 or
+/// near ±30 000) and on the receiver's gain; what they say about the site reaches the models
+/// as rises over the site baseline (`ctx_null_rise_db`, `ctx_band_rise_db`, …). With
+/// them in, models trained on noise floors of −70…−45 dBFS called 15 of 200 clean SSBs
+/// jammed when a recording was scaled by +40 dB, and 180 of 200 at +80 dB.
+pub const ABSOLUTE_FEATURES: [&str; 2] = ["pss_re_dbfs", "band_power_dbfs"];
+
+/// Schema features the models take (all but [`ABSOLUTE_FEATURES`]).
+pub const N_MODEL_FEATURES: usize = features::LEN - ABSOLUTE_FEATURES.len();
+
 /// Inputs of the feature models.
-pub const N_INPUT: usize = features::LEN + CONTEXT_NAMES.len();
+pub const N_INPUT: usize = N_MODEL_FEATURES + CONTEXT_NAMES.len();
+
+/// Whether schema feature `i` is a model input.
+fn is_model_feature(i: usize) -> bool {
+    !ABSOLUTE_FEATURES.contains(&features::NAMES[i])
+}
 
 /// Inputs of the raw-IQ model: `SSB_LEN_P / 2` complex samples as (re, im) pairs.
 pub const N_RAWIQ: usize = SSB_LEN_P;
@@ -80,12 +100,15 @@ pub const TYPE_CLASSES: [&str; 9] = [
 pub fn input_names() -> Vec<String> {
     features::NAMES
         .iter()
+        .enumerate()
+        .filter(|&(i, _)| is_model_feature(i))
+        .map(|(_, n)| n)
         .chain(CONTEXT_NAMES.iter())
         .map(|s| s.to_string())
         .collect()
 }
 
-/// Feature-model input: the schema features, then the site context from the classical
+/// Feature-model input: the schema features but the absolute levels, then the site context from the classical
 /// detector's baseline (every value 0 before calibration): the EPNRE rise over the
 /// baseline (dB, clamped to ±40), whether the baseline is calibrated (0/1), the classical
 /// detector's evidence ratio (its score's logit / 4 + 1, clamped to −3…6; ≥ 1 means
@@ -95,13 +118,23 @@ pub fn input_names() -> Vec<String> {
 /// wideband power rise (dB, ±40), and the cell's memory of its recent SSBs: the classical
 /// CUSUM over its decision level (0…2) and the z-score of the mean null-RE excess over the
 /// last 8 SSBs ([`crate::detect::classic::Cusum::recent_z`], ±100). Both use only SSBs up
-/// to this one (causal). Last, the null-RE floor's rise over the baseline (dB, ±40, and in
+/// to this one (causal). Then the null-RE floor's rise over the baseline (dB, ±40, and in
 /// baseline σ, ±100): a jammer lifts the quiet null REs that a neighbour's or an LTE
-/// carrier's traffic leaves alone.
+/// carrier's traffic leaves alone. Last, the rise of the noise plus interference on the
+/// PSS and SSS REs (dB, ±40, and σ, ±100): a jammer confined to the middle half of the SSB
+/// lifts no null RE at all (schema-4 models before it detected none of the 161 such
+/// partial-band SSBs at SJNR 15–30 dB in the test split).
 pub fn model_input(f: &[f32; features::LEN], c: &ClassicVerdict) -> [f32; N_INPUT] {
     let mut x = [0.0f32; N_INPUT];
-    x[..features::LEN].copy_from_slice(f);
-    let n = features::LEN;
+    let kept = f
+        .iter()
+        .enumerate()
+        .filter(|&(i, _)| is_model_feature(i))
+        .map(|(_, v)| *v);
+    for (xi, v) in x.iter_mut().zip(kept) {
+        *xi = v;
+    }
+    let n = N_MODEL_FEATURES;
     x[n] = c.epnre_rise_db.unwrap_or(0.0).clamp(-40.0, 40.0) as f32;
     x[n + 1] = c.epnre_rise_db.is_some() as u8 as f32;
     let s = c.score().clamp(1e-9, 1.0 - 1e-9);
@@ -116,6 +149,9 @@ pub fn model_input(f: &[f32; features::LEN], c: &ClassicVerdict) -> [f32; N_INPU
     let (fr, fz) = c.floor_rise.unwrap_or((0.0, 0.0));
     x[n + 9] = fr.clamp(-40.0, 40.0) as f32;
     x[n + 10] = fz.clamp(-100.0, 100.0) as f32;
+    let (sr, sz) = c.sync_rise.unwrap_or((0.0, 0.0));
+    x[n + 11] = sr.clamp(-40.0, 40.0) as f32;
+    x[n + 12] = sz.clamp(-100.0, 100.0) as f32;
     for v in x.iter_mut() {
         if !v.is_finite() {
             *v = 0.0;
@@ -759,6 +795,7 @@ mod tests {
             snr_drop_db: rise.map(|r| -r),
             band_rise_db: rise.map(|_| 0.25),
             floor_rise: rise.map(|r| (r - 1.0, 3.0 * r)),
+            sync_rise: rise.map(|r| (r + 1.0, 4.0 * r)),
             null_excess_sigmas: rise.map(|r| 2.0 * r),
             cusum_ratio: 0.0,
             recent_excess_z: 0.0,
@@ -767,33 +804,42 @@ mod tests {
 
     #[test]
     fn context_inputs_follow_the_classical_evidence() {
-        let f = [0.5f32; features::LEN];
+        let f = std::array::from_fn(|i| i as f32);
         let x = model_input(&f, &verdict(0.5, Some(2.5)));
-        assert_eq!(&x[..features::LEN], &f[..]);
-        assert_eq!(x[features::LEN], 2.5);
-        assert_eq!(x[features::LEN + 1], 1.0);
+        // The schema features in order, without the absolute levels.
+        let names = input_names();
+        for (j, name) in names[..N_MODEL_FEATURES].iter().enumerate() {
+            assert_eq!(x[j], features::idx(name) as f32, "{name}");
+        }
+        for a in ABSOLUTE_FEATURES {
+            assert!(!names.iter().any(|n| n == a), "{a} is a model input");
+        }
+        assert_eq!(x[N_MODEL_FEATURES], 2.5);
+        assert_eq!(x[N_MODEL_FEATURES + 1], 1.0);
         // score 0.5 ⇔ ratio 1 (the classical threshold).
-        assert!((x[features::LEN + 2] - 1.0).abs() < 1e-6);
-        assert_eq!(x[features::LEN + 3], 3.5);
-        assert_eq!(x[features::LEN + 4], 5.0);
-        assert_eq!(x[features::LEN + 5], -2.5);
-        assert_eq!(x[features::LEN + 6], 0.25);
+        assert!((x[N_MODEL_FEATURES + 2] - 1.0).abs() < 1e-6);
+        assert_eq!(x[N_MODEL_FEATURES + 3], 3.5);
+        assert_eq!(x[N_MODEL_FEATURES + 4], 5.0);
+        assert_eq!(x[N_MODEL_FEATURES + 5], -2.5);
+        assert_eq!(x[N_MODEL_FEATURES + 6], 0.25);
         // The cell's memory: CUSUM ratio (capped at 2h/h) and the recent z.
         let mut v = verdict(0.5, Some(2.5));
         (v.cusum_ratio, v.recent_excess_z) = (1.5, -3.0);
         let x = model_input(&f, &v);
-        assert_eq!((x[features::LEN + 7], x[features::LEN + 8]), (1.5, -3.0));
+        assert_eq!((x[N_MODEL_FEATURES + 7], x[N_MODEL_FEATURES + 8]), (1.5, -3.0));
         (v.cusum_ratio, v.recent_excess_z) = (7.0, 1e9);
         let x = model_input(&f, &v);
-        assert_eq!((x[features::LEN + 7], x[features::LEN + 8]), (2.0, 100.0));
+        assert_eq!((x[N_MODEL_FEATURES + 7], x[N_MODEL_FEATURES + 8]), (2.0, 100.0));
         // The floor's rise, dB and σ.
         let x = model_input(&f, &verdict(0.5, Some(2.5)));
-        assert_eq!((x[features::LEN + 9], x[features::LEN + 10]), (1.5, 7.5));
+        assert_eq!((x[N_MODEL_FEATURES + 9], x[N_MODEL_FEATURES + 10]), (1.5, 7.5));
+        // The PSS/SSS residual's rise, dB and σ.
+        assert_eq!((x[N_MODEL_FEATURES + 11], x[N_MODEL_FEATURES + 12]), (3.5, 10.0));
         let y = model_input(&f, &verdict(1.0 / (1.0 + (-4.0f64).exp()), None));
-        assert!(y[features::LEN + 3..].iter().all(|v| *v == 0.0));
-        assert_eq!(y[features::LEN], 0.0);
-        assert_eq!(y[features::LEN + 1], 0.0);
-        assert!((y[features::LEN + 2] - 2.0).abs() < 1e-5);
+        assert!(y[N_MODEL_FEATURES + 3..].iter().all(|v| *v == 0.0));
+        assert_eq!(y[N_MODEL_FEATURES], 0.0);
+        assert_eq!(y[N_MODEL_FEATURES + 1], 0.0);
+        assert!((y[N_MODEL_FEATURES + 2] - 2.0).abs() < 1e-5);
         let z = model_input(&f, &verdict(1.0, Some(f64::NAN)));
         assert!(z.iter().all(|v| v.is_finite()));
         assert_eq!(input_names().len(), N_INPUT);

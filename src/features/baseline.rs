@@ -42,6 +42,15 @@ pub struct Baseline {
     /// Robust σ of it, dB.
     #[serde(default)]
     pub floor_sigma_db: Option<f32>,
+    /// Median absolute noise plus interference on the PSS and SSS REs
+    /// (`sync_resid_db + pss_re_dbfs`, [`sync_dbfs`]), dBFS per RE: what a jammer on the
+    /// middle half of the SSB, where no null RE is, lifts. `None` in a baseline saved
+    /// before it was tracked.
+    #[serde(default)]
+    pub sync_dbfs: Option<f32>,
+    /// Robust σ of it, dB.
+    #[serde(default)]
+    pub sync_sigma_db: Option<f32>,
     /// SSBs that went into it.
     pub count: u32,
 }
@@ -251,6 +260,14 @@ pub fn floor_dbfs(f: &[f32; LEN]) -> f32 {
     f[idx("null_floor_db")] + f[idx("pss_re_dbfs")]
 }
 
+/// Absolute noise plus interference on the PSS and SSS REs of an SSB, dBFS per RE:
+/// `sync_resid_db + pss_re_dbfs`. Tracked absolute, like the null-RE power: over the test
+/// split's clean SSBs under fading its robust σ per cell is 1.3 dB (median), against
+/// 2.4 dB relative to the fading PSS.
+pub fn sync_dbfs(f: &[f32; LEN]) -> f32 {
+    f[idx("sync_resid_db")] + f[idx("pss_re_dbfs")]
+}
+
 /// Learns and follows a [`Baseline`].
 #[derive(Clone, Debug)]
 pub struct BaselineTracker {
@@ -309,6 +326,8 @@ impl BaselineTracker {
                     let (nm, ns) = robust(&nulls);
                     let floors: Vec<f32> = self.pending.iter().map(floor_dbfs).collect();
                     let (fm, fs) = robust(&floors);
+                    let syncs: Vec<f32> = self.pending.iter().map(sync_dbfs).collect();
+                    let (ym, ys) = robust(&syncs);
                     self.est = Some(Baseline {
                         epnre_db: em,
                         epnre_sigma_db: es,
@@ -320,6 +339,8 @@ impl BaselineTracker {
                         null_sigma_db: Some(ns),
                         floor_dbfs: Some(fm),
                         floor_sigma_db: Some(fs),
+                        sync_dbfs: Some(ym),
+                        sync_sigma_db: Some(ys),
                         count: self.pending.len() as u32,
                     });
                     self.pending.clear();
@@ -342,6 +363,9 @@ impl BaselineTracker {
                 }
                 if let (Some(m), Some(sd)) = (&mut base.floor_dbfs, &mut base.floor_sigma_db) {
                     follow(m, sd, floor_dbfs(f));
+                }
+                if let (Some(m), Some(sd)) = (&mut base.sync_dbfs, &mut base.sync_sigma_db) {
+                    follow(m, sd, sync_dbfs(f));
                 }
                 base.count += 1;
             }

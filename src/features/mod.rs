@@ -16,7 +16,7 @@ use crate::nr::sequences::{SYNC_LEN, pss, sss};
 use crate::rx::receiver::SsbReport;
 
 /// Version of the feature schema; models record the version they were trained on.
-pub const SCHEMA_VERSION: u32 = 3;
+pub const SCHEMA_VERSION: u32 = 4;
 
 /// Feature names in order.
 pub const NAMES: [&str; 36] = [

@@ -101,7 +101,8 @@ pub struct SsbReport {
     pub found: bool,
     /// The decoded SSB (None if its window could not be cut: a gap in the stream).
     pub obs: Option<SsbObservation>,
-    /// Wideband input power over the 20 ms before the SSB, dBFS.
+    /// Wideband input power over the 20 ms before the SSB, less the 1 ms bins that hold
+    /// found SSBs (the power between SSBs), dBFS.
     pub band_power_db: f64,
     /// Other cells tracked at the same frequency and SCS: (PCI, SNR dB).
     pub neighbours: Vec<(u16, f64)>,
@@ -196,6 +197,9 @@ pub struct Receiver {
     bins: Vec<f64>,
     /// Mean sample per 1 ms bin, alongside `bins` ([`Self::dc_offset`]).
     dc_bins: Vec<Complex64>,
+    /// Per 1 ms bin: its absolute number + 1 when it holds a found SSB of a tracked cell,
+    /// else anything else ([`Self::mark_ssb`]).
+    ssb_bins: Vec<u64>,
     cur_bin: u64,
     cur_acc: EnergyAcc,
     nocell_len: u64,
@@ -282,6 +286,7 @@ impl Receiver {
             ms_len,
             bins: vec![0.0; 64],
             dc_bins: vec![Complex64::new(0.0, 0.0); 64],
+            ssb_bins: vec![0; 64],
             cur_bin: 0,
             cur_acc: EnergyAcc::default(),
             end: 0,
@@ -550,6 +555,12 @@ impl Receiver {
     /// jammer averages out over that time; what stays is a constant, or a tone within
     /// ~1/(2 · ms) of the receiver's own LO.
     ///
+    /// The bins holding a found SSB of a tracked cell are left out ([`Self::quiet_bins`]):
+    /// an SSB centred on the LO repeats the same PSS and SSS every period, which does not
+    /// average out — at a 5 ms period four bursts in 20 ms added up to a false "offset",
+    /// and taking it out of clean SSBs left a tone on their centre subcarrier (a clean
+    /// 30 kHz cell had 660 of 3200 SSBs "jammed", 64 alerts).
+    ///
     /// Zero unless that mean's power is at least 10 × the mean power over one 1 ms bin's
     /// sample count (−33.6 dBc at 23.04 Msps): a recording that loops 1 ms of signal (a
     /// short capture replayed) repeats its own content at 0 Hz instead of averaging it
@@ -558,36 +569,63 @@ impl Receiver {
     /// made the DT-DDNN call 7 of its 120 clean SSBs jammed, against 0 with the offset
     /// left in.
     fn dc_offset(&self, t: u64, ms: u64) -> Complex32 {
-        let last = t / self.ms_len;
-        let ms = ms.min(self.bins.len() as u64 - 2).min(last);
-        if ms == 0 {
-            return Complex32::new(0.0, 0.0);
-        }
-        let (mut acc, mut p) = (Complex64::new(0.0, 0.0), 0.0);
-        for b in last - ms..last {
-            let k = (b % self.bins.len() as u64) as usize;
+        let (mut acc, mut p, mut n) = (Complex64::new(0.0, 0.0), 0.0, 0usize);
+        for (_, k) in self.quiet_bins(t, ms) {
             acc += self.dc_bins[k];
             p += self.bins[k];
+            n += 1;
         }
-        let (m, p) = (acc / ms as f64, p / ms as f64);
+        if n == 0 {
+            return Complex32::new(0.0, 0.0);
+        }
+        let (m, p) = (acc / n as f64, p / n as f64);
         if m.norm_sqr() < 10.0 * p / self.ms_len as f64 {
             return Complex32::new(0.0, 0.0);
         }
         Complex32::new(m.re as f32, m.im as f32)
     }
 
-    /// Mean wideband power (dBFS) over the `ms` complete 1 ms bins ending before `t`.
-    fn band_power_db(&self, t: u64, ms: u64) -> f64 {
+    /// The complete bins of [`Self::complete_bins`] that hold no found SSB of a tracked
+    /// cell ([`Self::mark_ssb`]).
+    fn quiet_bins(&self, t: u64, ms: u64) -> impl Iterator<Item = (u64, usize)> + use<'_> {
+        self.complete_bins(t, ms)
+            .filter(|&(b, k)| self.ssb_bins[k] != b + 1)
+    }
+
+    /// The `ms` complete 1 ms bins ending before `t` (fewer at the stream's start, at most
+    /// the ring's length less two), oldest first: (absolute bin number, ring slot).
+    fn complete_bins(&self, t: u64, ms: u64) -> impl Iterator<Item = (u64, usize)> + use<> {
         let last = t / self.ms_len;
-        let ms = ms.min(self.bins.len() as u64 - 2).min(last);
-        if ms == 0 {
-            return -200.0;
+        let n = self.bins.len() as u64;
+        let ms = ms.min(n - 2).min(last);
+        (last - ms..last).map(move |b| (b, (b % n) as usize))
+    }
+
+    /// Mean wideband power (dBFS) over the `ms` complete 1 ms bins ending before `t`,
+    /// leaving out the bins that hold a found SSB of a tracked cell ([`Self::mark_ssb`];
+    /// all of them if every bin does): the power *between* SSBs. With the SSB bins in, the
+    /// value depended on the cell's SSB period — a 20 ms window before an SSB holds one
+    /// burst at a 20 ms period, two at 10 ms, and none or part of one at 40 ms, where it
+    /// swung by ±3.7 dB from one SSB to the next of a clean cell.
+    fn band_power_db(&self, t: u64, ms: u64) -> f64 {
+        let mean = |bins: &mut dyn Iterator<Item = (u64, usize)>| {
+            let (acc, n) = bins.fold((0.0, 0usize), |(a, n), (_, k)| (a + self.bins[k], n + 1));
+            (n > 0).then(|| acc / n as f64)
+        };
+        mean(&mut self.quiet_bins(t, ms))
+            .or_else(|| mean(&mut self.complete_bins(t, ms)))
+            .map_or(-200.0, crate::dsp::db)
+    }
+
+    /// Marks the 1 ms bins that the SSB window `[start, start + len)` touches as holding
+    /// an SSB ([`Self::band_power_db`] leaves them out).
+    fn mark_ssb(&mut self, start: f64, len: f64) {
+        let n = self.bins.len() as u64;
+        let first = start.max(0.0) as u64 / self.ms_len;
+        let last = (start + len).max(0.0) as u64 / self.ms_len;
+        for b in first..=last.min(first + n - 1) {
+            self.ssb_bins[(b % n) as usize] = b + 1;
         }
-        let mut acc = 0.0;
-        for b in last - ms..last {
-            acc += self.bins[(b % self.bins.len() as u64) as usize];
-        }
-        crate::dsp::db(acc / ms as f64)
     }
 
     fn run_queue(&mut self, out: &mut Vec<RxEvent>) {
@@ -780,6 +818,7 @@ impl Receiver {
             band_power_db: self.band_power_db(start.max(0.0) as u64, 20),
             obs: Some(obs),
         };
+        self.mark_ssb(start, report.len);
         out.push(RxEvent::Ssb(Box::new(report)));
         let end = self.window_end(cand.scs, next);
         self.queue.insert((end, Work::Occasion(id, idx)), ());
@@ -884,6 +923,10 @@ impl Receiver {
                 .map(|b| if l_max == 4 { b & 3 } else { b })
                 .or(Some(slot));
             let start = t_meas - CP_P as f64 * ratio;
+            let band_power_db = self.band_power_db(start.max(0.0) as u64, 20);
+            if found {
+                self.mark_ssb(start, SSB_LEN_P as f64 * ratio);
+            }
             out.push(RxEvent::Ssb(Box::new(SsbReport {
                 neighbours: self.neighbours(id),
                 cell: info.clone(),
@@ -891,7 +934,7 @@ impl Receiver {
                 start,
                 len: SSB_LEN_P as f64 * ratio,
                 found,
-                band_power_db: self.band_power_db(start.max(0.0) as u64, 20),
+                band_power_db,
                 obs: decoded.map(|(o, _)| o),
             })));
         }
