@@ -658,7 +658,10 @@ fn the_recordings_scale_changes_no_decision() {
     let base = decisions(&reference);
     let found = base.iter().filter(|d| d.ssb_found).count();
     let jammed = base.iter().filter(|d| d.jammed).count();
-    assert!(found >= 60 && jammed >= 10, "{found} found, {jammed} jammed");
+    assert!(
+        found >= 60 && jammed >= 10,
+        "{found} found, {jammed} jammed"
+    );
     for scale in [2f32.powi(12), 2f32.powi(-12)] {
         let y: Vec<Complex32> = x.iter().map(|c| c * scale).collect();
         let ev = run_dtddnn(&y);
@@ -670,7 +673,10 @@ fn the_recordings_scale_changes_no_decision() {
                 (b.sample, b.ssb_found, b.jammed),
                 "scale {scale}"
             );
-            assert!((a.score - b.score).abs() < 1e-3, "scale {scale}: {a:?} vs {b:?}");
+            assert!(
+                (a.score - b.score).abs() < 1e-3,
+                "scale {scale}: {a:?} vs {b:?}"
+            );
         }
     }
 }
@@ -694,7 +700,10 @@ fn band_power_between_ssbs_does_not_depend_on_the_ssb_period() {
         assert!(bp.len() >= 20, "{period} ms: {} SSBs", bp.len());
         let mean = bp.iter().sum::<f32>() / bp.len() as f32;
         let spread = bp.iter().map(|v| (v - mean).abs()).fold(0.0, f32::max);
-        eprintln!("{period} ms: band power {mean:.2} dBFS ± {spread:.2} over {}", bp.len());
+        eprintln!(
+            "{period} ms: band power {mean:.2} dBFS ± {spread:.2} over {}",
+            bp.len()
+        );
         assert!(spread < 0.5, "{period} ms: band power ±{spread} dB");
         means.push(mean);
     }

@@ -73,7 +73,9 @@ fn burst_pattern(rng: &mut Rng, l_max: u8) -> (u8, u32) {
     let n = positions.count_ones();
     loop {
         let period = pick(rng, &[10u32, 20, 20, 40]);
-        if f64::from(period) * 1e-3 * CALIBRATION_SSBS.div_ceil(n as usize) as f64 <= MAX_CALIBRATION_S {
+        if f64::from(period) * 1e-3 * CALIBRATION_SSBS.div_ceil(n as usize) as f64
+            <= MAX_CALIBRATION_S
+        {
             return (positions, period);
         }
     }
@@ -413,7 +415,9 @@ pub fn scenario_for_seed(seed: u64) -> (Scenario, ScenarioMeta) {
             let calibrated = f64::from(periodicity_ms)
                 * 1e-3
                 * (1 + CALIBRATION_SSBS.div_ceil(n_ssb as usize)) as f64;
-            let start = rng.range(0.09, 0.14).max(calibrated + rng.range(0.01, 0.05));
+            let start = rng
+                .range(0.09, 0.14)
+                .max(calibrated + rng.range(0.01, 0.05));
             let stop = start + rng.range(0.10, 0.18);
             duration_s = DURATION_S.max(stop);
             episode_s = Some((start, stop));

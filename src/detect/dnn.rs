@@ -826,15 +826,27 @@ mod tests {
         let mut v = verdict(0.5, Some(2.5));
         (v.cusum_ratio, v.recent_excess_z) = (1.5, -3.0);
         let x = model_input(&f, &v);
-        assert_eq!((x[N_MODEL_FEATURES + 7], x[N_MODEL_FEATURES + 8]), (1.5, -3.0));
+        assert_eq!(
+            (x[N_MODEL_FEATURES + 7], x[N_MODEL_FEATURES + 8]),
+            (1.5, -3.0)
+        );
         (v.cusum_ratio, v.recent_excess_z) = (7.0, 1e9);
         let x = model_input(&f, &v);
-        assert_eq!((x[N_MODEL_FEATURES + 7], x[N_MODEL_FEATURES + 8]), (2.0, 100.0));
+        assert_eq!(
+            (x[N_MODEL_FEATURES + 7], x[N_MODEL_FEATURES + 8]),
+            (2.0, 100.0)
+        );
         // The floor's rise, dB and σ.
         let x = model_input(&f, &verdict(0.5, Some(2.5)));
-        assert_eq!((x[N_MODEL_FEATURES + 9], x[N_MODEL_FEATURES + 10]), (1.5, 7.5));
+        assert_eq!(
+            (x[N_MODEL_FEATURES + 9], x[N_MODEL_FEATURES + 10]),
+            (1.5, 7.5)
+        );
         // The PSS/SSS residual's rise, dB and σ.
-        assert_eq!((x[N_MODEL_FEATURES + 11], x[N_MODEL_FEATURES + 12]), (3.5, 10.0));
+        assert_eq!(
+            (x[N_MODEL_FEATURES + 11], x[N_MODEL_FEATURES + 12]),
+            (3.5, 10.0)
+        );
         let y = model_input(&f, &verdict(1.0 / (1.0 + (-4.0f64).exp()), None));
         assert!(y[N_MODEL_FEATURES + 3..].iter().all(|v| *v == 0.0));
         assert_eq!(y[N_MODEL_FEATURES], 0.0);
