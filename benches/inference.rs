@@ -51,6 +51,7 @@ fn bench(c: &mut Criterion) {
         snr_drop_db: Some(0.0),
         band_rise_db: Some(0.0),
         floor_rise: None,
+        sync_rise: Some((0.5, 1.0)),
         null_excess_sigmas: Some(1.0),
         cusum_ratio: 0.0,
         recent_excess_z: 0.0,
