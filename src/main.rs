@@ -94,6 +94,9 @@ enum Cmd {
         /// Clear after M consecutive clean decisions.
         #[arg(long, default_value_t = 8)]
         clear_m: u32,
+        /// Also raise when one SSB index is jammed in this many consecutive bursts (0: off).
+        #[arg(long, default_value_t = 3)]
+        raise_same_index: u32,
         /// Start each cell from this saved site baseline (ssbguard calibrate) instead of
         /// calibrating on the recording's first SSBs.
         #[arg(long)]
@@ -410,11 +413,20 @@ fn replay(
     models: Option<PathBuf>,
     pace: String,
     features: bool,
-    raise_k: u32,
-    raise_n: u32,
-    clear_m: u32,
+    alert: AlertConfig,
     baseline: Option<PathBuf>,
 ) -> Result<(), Failure> {
+    if let Some(q) = alert.problems().first() {
+        return Err(Failure::new(
+            EXIT_USAGE,
+            format!(
+                "--{}: {} is out of range: allowed {}",
+                q.field.replace('_', "-"),
+                q.value,
+                q.allowed
+            ),
+        ));
+    }
     let site = baseline
         .map(|p| SiteBaseline::load(&p).map_err(|e| Failure::new(EXIT_USAGE, e.to_string())))
         .transpose()?;
@@ -437,11 +449,7 @@ fn replay(
     };
     let (mut reader, mut cfg) = open_input(&input)?;
     cfg.emit_features = features;
-    cfg.alert = AlertConfig {
-        raise_k,
-        raise_n,
-        clear_m,
-    };
+    cfg.alert = alert;
     let fs = cfg.sample_rate_hz;
     let mut pipe = Pipeline::new(cfg).map_err(pipeline_failure)?;
     if let Some(m) = model {
@@ -633,9 +641,21 @@ fn main() -> ExitCode {
             raise_k,
             raise_n,
             clear_m,
+            raise_same_index,
             baseline,
         } => replay(
-            input, detector, models, pace, features, raise_k, raise_n, clear_m, baseline,
+            input,
+            detector,
+            models,
+            pace,
+            features,
+            AlertConfig {
+                raise_k,
+                raise_n,
+                clear_m,
+                raise_same_index,
+            },
+            baseline,
         ),
         Cmd::Calibrate { input, out, force } => calibrate(input, out, force),
         Cmd::Dataset {

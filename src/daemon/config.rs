@@ -204,6 +204,9 @@ pub struct RawAlert {
     /// Clear after this many consecutive clean decisions.
     #[serde(default = "d_clear_m")]
     pub clear_m: u32,
+    /// Also raise when one SSB index is jammed in this many consecutive bursts (0: off).
+    #[serde(default = "d_raise_same_index")]
+    pub raise_same_index: u32,
     /// Alerts kept for `/api/v1/alerts`.
     #[serde(default = "d_history")]
     pub history: usize,
@@ -388,6 +391,9 @@ fn d_raise_n() -> u32 {
 fn d_clear_m() -> u32 {
     AlertConfig::default().clear_m
 }
+fn d_raise_same_index() -> u32 {
+    AlertConfig::default().raise_same_index
+}
 fn d_history() -> usize {
     256
 }
@@ -438,6 +444,7 @@ fn d_alert() -> RawAlert {
         raise_k: d_raise_k(),
         raise_n: d_raise_n(),
         clear_m: d_clear_m(),
+        raise_same_index: d_raise_same_index(),
         history: d_history(),
     }
 }
@@ -846,6 +853,7 @@ impl RawConfig {
             raise_k: self.alert.raise_k,
             raise_n: self.alert.raise_n,
             clear_m: self.alert.clear_m,
+            raise_same_index: self.alert.raise_same_index,
         };
         for q in alert.problems() {
             p.push(

@@ -143,6 +143,7 @@ async fn status(State(s): State<Arc<Shared>>) -> impl IntoResponse {
             "raise_k": alert_cfg.raise_k,
             "raise_n": alert_cfg.raise_n,
             "clear_m": alert_cfg.clear_m,
+            "raise_same_index": alert_cfg.raise_same_index,
         },
         "models": models(&s),
         "samples": {

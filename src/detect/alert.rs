@@ -1,10 +1,17 @@
-//! Alert state machine: raise after k of the last n decisions are jammed, clear after m
-//! consecutive clean ones. One machine per cell (and one for the band when no cell is
+//! Alert state machine: raise after k of the last n decisions are jammed (or after the
+//! same SSB index is jammed in several bursts in a row), clear after m consecutive clean
+//! ones. One machine per cell (and one for the band when no cell is
 //! tracked, keyed by `pci = None`); [`AlertBank`] holds them.
 //!
 //! - While *clear*, each decision enters a window of the last `raise_n`; when `raise_k` of
 //!   them are jammed, the machine raises. The alert's severity comes from the raising
 //!   decision ([`severity`]); its score is the mean score of the window.
+//! - Also while *clear*, each SSB index counts its consecutive jammed decisions; when one
+//!   reaches `raise_same_index` (0: off), the machine raises too. A jammer that hits one
+//!   SSB of a burst of eight every burst (a PSS spoofer whose SSBs collide with one of the
+//!   cell's, a pulsed jammer in step with the frame) never fills k of the last n, but it is
+//!   no accident: independent false alarms at a per-SSB rate p line up at one index three
+//!   bursts running with probability p³ (10⁻⁶ at 1 %).
 //! - While *raised*, a run of `clear_m` consecutive clean decisions clears it; any jammed
 //!   decision restarts the run. The clear alert carries the worst severity seen while raised
 //!   and the mean score of the clean run. The window starts empty again after a clear.
@@ -33,6 +40,17 @@ pub struct AlertConfig {
     pub raise_n: u32,
     /// Clear after this many consecutive clean decisions.
     pub clear_m: u32,
+    /// Also raise when one SSB index is judged jammed in this many consecutive decisions
+    /// of that index (bursts); 0 turns the rule off.
+    #[serde(default = "default_raise_same_index")]
+    pub raise_same_index: u32,
+}
+
+/// Largest `raise_same_index` accepted (SSB indices counted: L_max ≤ 64).
+pub const MAX_SAME_INDEX: u32 = 64;
+
+fn default_raise_same_index() -> u32 {
+    AlertConfig::default().raise_same_index
 }
 
 impl Default for AlertConfig {
@@ -41,6 +59,7 @@ impl Default for AlertConfig {
             raise_k: 3,
             raise_n: 8,
             clear_m: 8,
+            raise_same_index: 3,
         }
     }
 }
@@ -48,7 +67,7 @@ impl Default for AlertConfig {
 /// One thing wrong with an [`AlertConfig`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AlertConfigProblem {
-    /// Field name (`raise_k`, `raise_n`, `clear_m`).
+    /// Field name (`raise_k`, `raise_n`, `clear_m`, `raise_same_index`).
     pub field: &'static str,
     /// Its value.
     pub value: u32,
@@ -58,7 +77,7 @@ pub struct AlertConfigProblem {
 
 impl AlertConfig {
     /// Every problem with the thresholds (empty when valid): `1 ≤ raise_k ≤ raise_n ≤
-    /// MAX_WINDOW`, `1 ≤ clear_m ≤ MAX_WINDOW`.
+    /// MAX_WINDOW`, `1 ≤ clear_m ≤ MAX_WINDOW`, `raise_same_index ≤ MAX_SAME_INDEX`.
     pub fn problems(&self) -> Vec<AlertConfigProblem> {
         let mut out = Vec::new();
         if !(1..=MAX_WINDOW).contains(&self.raise_n) {
@@ -82,6 +101,13 @@ impl AlertConfig {
                 allowed: format!("1..={MAX_WINDOW}"),
             });
         }
+        if self.raise_same_index > MAX_SAME_INDEX {
+            out.push(AlertConfigProblem {
+                field: "raise_same_index",
+                value: self.raise_same_index,
+                allowed: format!("0..={MAX_SAME_INDEX} (0: off)"),
+            });
+        }
         out
     }
 
@@ -92,6 +118,7 @@ impl AlertConfig {
             raise_k: self.raise_k.clamp(1, raise_n),
             raise_n,
             clear_m: self.clear_m.clamp(1, MAX_WINDOW),
+            raise_same_index: self.raise_same_index.min(MAX_SAME_INDEX),
         }
     }
 }
@@ -133,6 +160,8 @@ pub struct AlertMachine {
     head: usize,
     len: usize,
     jammed_in_window: u32,
+    /// Consecutive jammed decisions per SSB index while clear.
+    index_runs: [u32; MAX_SAME_INDEX as usize],
     raised: bool,
     worst: Severity,
     sjnr_min_db: Option<f64>,
@@ -152,6 +181,7 @@ impl AlertMachine {
             head: 0,
             len: 0,
             jammed_in_window: 0,
+            index_runs: [0; MAX_SAME_INDEX as usize],
             raised: false,
             worst: Severity::Warning,
             sjnr_min_db: None,
@@ -187,6 +217,7 @@ impl AlertMachine {
         self.head = 0;
         self.len = 0;
         self.jammed_in_window = 0;
+        self.index_runs = [0; MAX_SAME_INDEX as usize];
     }
 
     /// Feeds one decision; returns the alert when the state changes.
@@ -214,7 +245,15 @@ impl AlertMachine {
         if d.jammed {
             self.jammed_in_window += 1;
         }
-        if !d.jammed || self.jammed_in_window < self.cfg.raise_k {
+        let run = d
+            .ssb_index
+            .and_then(|i| self.index_runs.get_mut(usize::from(i)))
+            .map_or(0, |r| {
+                *r = if d.jammed { *r + 1 } else { 0 };
+                *r
+            });
+        let same_index = self.cfg.raise_same_index > 0 && run >= self.cfg.raise_same_index;
+        if !d.jammed || (self.jammed_in_window < self.cfg.raise_k && !same_index) {
             return None;
         }
         let score = self.window_mean_score();
@@ -378,11 +417,13 @@ mod tests {
         }
     }
 
+    /// The k-of-n / m-clean rule alone (the same-index rule off).
     fn cfg(k: u32, n: u32, m: u32) -> AlertConfig {
         AlertConfig {
             raise_k: k,
             raise_n: n,
             clear_m: m,
+            raise_same_index: 0,
         }
     }
 
@@ -437,6 +478,47 @@ mod tests {
             run(c, &seq),
             vec![(5, AlertState::Raised), (7, AlertState::Cleared)]
         );
+    }
+
+    #[test]
+    fn the_same_ssb_index_jammed_in_consecutive_bursts_raises() {
+        // Bursts of 8 SSBs; index 5 jammed in every burst, the rest clean: one jammed
+        // decision in every 8 never fills 3 of the last 8.
+        let feed = |c: AlertConfig, pattern: &dyn Fn(usize, u8) -> bool| {
+            let mut m = AlertMachine::new(c);
+            let mut out = Vec::new();
+            for burst in 0..10usize {
+                for idx in 0..8u8 {
+                    let i = burst * 8 + usize::from(idx);
+                    let mut d = dec(i as u64, Some(1), pattern(burst, idx), Some(20.0));
+                    d.ssb_index = Some(idx);
+                    if let Some(a) = m.observe(&d) {
+                        out.push((i, a.state));
+                    }
+                }
+            }
+            out
+        };
+        let every_burst = |_: usize, idx: u8| idx == 5;
+        assert_eq!(feed(cfg(3, 8, 8), &every_burst), vec![]);
+        let c = AlertConfig {
+            raise_same_index: 3,
+            ..cfg(3, 8, 8)
+        };
+        // Raised on the third burst's index 5 (decision 2 × 8 + 5) and held: a jammed
+        // decision every 8 restarts the clean run before it reaches 8.
+        assert_eq!(feed(c, &every_burst), vec![(21, AlertState::Raised)]);
+        // Jammed at index 5 every other burst, and at other indices now and then: no run
+        // of 3 at one index, never 3 in 8 decisions: nothing.
+        let scattered = |b: usize, idx: u8| (idx == 5 && b % 2 == 0) || (idx == 1 && b % 3 == 1);
+        assert_eq!(feed(c, &scattered), vec![]);
+        // A decision without an SSB index counts only towards k of n.
+        let mut m = AlertMachine::new(c);
+        for i in 0..24u64 {
+            let mut d = dec(i, Some(1), i % 8 == 5, Some(20.0));
+            d.ssb_index = None;
+            assert!(m.observe(&d).is_none());
+        }
     }
 
     #[test]
@@ -536,6 +618,14 @@ mod tests {
         let fields: Vec<_> = p.iter().map(|p| p.field).collect();
         assert_eq!(fields, ["raise_n", "raise_k", "clear_m"]);
         assert!(cfg(5, 4, 1).problems().iter().any(|p| p.field == "raise_k"));
+        let wide = AlertConfig {
+            raise_same_index: MAX_SAME_INDEX + 1,
+            ..AlertConfig::default()
+        };
+        let p = wide.problems();
+        assert_eq!(p.len(), 1);
+        assert_eq!((p[0].field, p[0].value), ("raise_same_index", 65));
+        assert_eq!(wide.clamped().raise_same_index, MAX_SAME_INDEX);
         assert!(AlertConfig::default().problems().is_empty());
         // Clamped thresholds still work.
         let mut m = AlertMachine::new(cfg(0, 0, 0));
