@@ -510,7 +510,8 @@ mod tests {
         assert_eq!(feed(c, &every_burst), vec![(21, AlertState::Raised)]);
         // Jammed at index 5 every other burst, and at other indices now and then: no run
         // of 3 at one index, never 3 in 8 decisions: nothing.
-        let scattered = |b: usize, idx: u8| (idx == 5 && b % 2 == 0) || (idx == 1 && b % 3 == 1);
+        let scattered =
+            |b: usize, idx: u8| (idx == 5 && b.is_multiple_of(2)) || (idx == 1 && b % 3 == 1);
         assert_eq!(feed(c, &scattered), vec![]);
         // A decision without an SSB index counts only towards k of n.
         let mut m = AlertMachine::new(c);
