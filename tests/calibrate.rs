@@ -113,6 +113,18 @@ fn saved_baseline_catches_a_jammer_present_from_the_start() {
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("7680000") && err.contains("15360000"), "{err}");
 
+    // Alert thresholds out of range are refused, naming the flag and the allowed range.
+    let o = run(&["replay", &clean2, "--raise-same-index", "99"]);
+    assert_eq!(o.status.code(), Some(64));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("--raise-same-index") && err.contains("0..=64"),
+        "{err}"
+    );
+    let o = run(&["replay", &clean2, "--raise-k", "9", "--raise-n", "4"]);
+    assert_eq!(o.status.code(), Some(64));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--raise-k"));
+
     // Garbage and a wrong schema are refused with the file name and the reason.
     let bad = d.join("bad.json");
     std::fs::write(&bad, "{\"format\": \"ssbguard-site-baseline\"").expect("write");

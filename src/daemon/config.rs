@@ -1005,6 +1005,7 @@ queue_blocks = 0
 [alert]
 raise_k = 9
 raise_n = 4
+raise_same_index = 99
 [http]
 bind = "nowhere"
 [[sinks.webhook]]
@@ -1020,6 +1021,7 @@ deadline_s = 0
             "source.sample_rate_hz",
             "capture.queue_blocks",
             "alert.raise_k",
+            "alert.raise_same_index",
             "http.bind",
             "sinks.webhook[0].url",
             "sinks.webhook[0].timeout_s",
