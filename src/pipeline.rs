@@ -433,7 +433,16 @@ impl Pipeline {
                         Some(m) => m.decide(&f, iq, &v),
                         None => ModelVerdict::classic(&v),
                     };
-                    tracker.observe(&f, !mv.jammed && !raised);
+                    if let Some(g) = tracker.observe(&f, !mv.jammed && !raised) {
+                        // A receiver gain step, not a jammer: the baseline moved with it,
+                        // and the CUSUM restarts from the new levels.
+                        tracing::info!(
+                            pci = r.cell.pci,
+                            step_db = f64::from(g),
+                            "receiver gain step: site baseline re-referenced"
+                        );
+                        self.cusums.remove(&r.cell.id);
+                    }
                     if let Some(b) = tracker.get() {
                         self.band_base = Some((b.band_power_dbfs, b.band_sigma_db));
                     }

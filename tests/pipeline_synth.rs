@@ -738,3 +738,85 @@ fn an_ssb_on_the_lo_repeating_every_5_ms_is_not_a_dc_offset() {
     assert!(jammed * 100 <= found, "{jammed} of {found} jammed");
     assert_eq!(alerts, 0);
 }
+
+/// A receiver gain step scales the PSS, the noise floor and the wideband power together:
+/// the site baseline follows it (src/features/baseline.rs) instead of calling every later
+/// SSB jammed with the baseline frozen (before: +3…+20 dB steps made all 200 SSBs after
+/// them jammed, one alert that never cleared). A jammer after the step is still caught.
+#[test]
+fn a_receiver_gain_step_is_not_jamming_and_a_jammer_after_it_still_is() {
+    let cell = |extra: &str| {
+        Scenario::from_toml(&format!(
+            "duration_s = 1.0\nsample_rate_hz = {FS}\ncenter_freq_hz = 3.5e9\nseed = 77\n\
+             [[gnb]]\npci = 321\nscs_khz = 30\nssb_offset_hz = {OFF}\nsnr_db = 28.0\n\
+             traffic_load = 0.5\ncfo_hz = 300.0\n{extra}"
+        ))
+        .expect("scenario parses")
+    };
+    let stepped = |x: &[Complex32], db: f32| -> Vec<Complex32> {
+        let g = 10f32.powf(db / 20.0);
+        let half = x.len() / 2;
+        x.iter()
+            .enumerate()
+            .map(|(i, c)| if i >= half { c * g } else { *c })
+            .collect()
+    };
+    let (x, _) = render(&cell(""));
+    let half = (x.len() / 2) as u64;
+    for db in [-6.0f32, 3.0, 6.0, 20.0] {
+        let ev = run_dtddnn(&stepped(&x, db));
+        let after: Vec<_> = decisions(&ev)
+            .into_iter()
+            .filter(|d| d.sample >= half)
+            .collect();
+        let jammed = after.iter().filter(|d| d.jammed).count();
+        let states: Vec<_> = ev
+            .iter()
+            .filter_map(|e| match e {
+                Event::Alert(a) => Some(a.state),
+                _ => None,
+            })
+            .collect();
+        eprintln!(
+            "{db:+} dB step: {jammed} of {} later SSBs jammed, alerts {states:?}",
+            after.len()
+        );
+        assert!(after.len() >= 150, "{db}: {} SSBs", after.len());
+        // The step takes GAIN_WINDOW (8) SSBs to be recognised and the alert 8 clean
+        // ones to clear: 13 were jammed on 2026-12-01.
+        assert!(jammed <= 20, "{db} dB: {jammed} SSBs jammed after the step");
+        assert!(states.len() <= 2, "{db} dB: {states:?}");
+        assert_ne!(
+            states.last(),
+            Some(&AlertState::Raised),
+            "{db} dB: alert left raised"
+        );
+    }
+    // A barrage jammer at SJNR 20 dB, 250 ms after a +6 dB step.
+    let (x, _) = render(&cell(
+        "[[jammer]]\ntype = \"barrage\"\nsjnr_db = 20.0\n\
+         episodes = [{ start_s = 0.75, stop_s = 0.95 }]\n",
+    ));
+    let ev = run_dtddnn(&stepped(&x, 6.0));
+    let during: Vec<_> = decisions(&ev)
+        .into_iter()
+        .filter(|d| (0.76..0.94).contains(&(d.sample as f64 / FS)))
+        .collect();
+    let jammed = during.iter().filter(|d| d.jammed).count();
+    eprintln!(
+        "jammer after the step: {jammed} of {} SSBs jammed",
+        during.len()
+    );
+    assert!(
+        during.len() >= 50 && jammed * 10 >= during.len() * 9,
+        "{jammed} of {}",
+        during.len()
+    );
+    assert!(
+        ev.iter().any(
+            |e| matches!(e, Event::Alert(a) if a.state == AlertState::Raised
+            && (0.75..0.85).contains(&a.time_s))
+        ),
+        "no alert for the jammer after the step"
+    );
+}

@@ -7,6 +7,20 @@
 //! raised, so a jammer cannot teach it. If jamming is already on air when tracking starts,
 //! the baseline learns it: detection then rests on the structural features (spoofed PSS,
 //! tones) until a clean period is seen or a saved baseline (`ssbguard calibrate`) is loaded.
+//!
+//! **Receiver gain steps.** A gain change scales everything the radio delivers: the PSS,
+//! the noise floor under the null REs and the wideband power rise or fall together, by the
+//! same dB, at once. A jammer at SJNR ≥ 15 dB lifts the floor but moves the PSS by less
+//! than 0.2 dB; a fade moves the PSS but not the floor — unless the floor is a strong
+//! neighbour's traffic fading with the cell, which moves both, but gradually. So when the
+//! medians of the three rises over the cell's last [`GAIN_WINDOW`] found SSBs agree within
+//! [`GAIN_AGREE_DB`], the floor's is at least [`GAIN_STEP_MIN_DB`], and over the
+//! [`GAIN_WINDOW`] SSBs before the [`GAIN_WINDOW`] before those the PSS and the floor sat
+//! at the baseline (within [`GAIN_AGREE_DB`]: a step, not a drift), the floor holding
+//! still within each of the two windows, the tracker takes it for a gain step and moves
+//! every absolute level of the baseline by it ([`BaselineTracker::observe`] returns the
+//! step), instead of calling every later SSB jammed with the baseline frozen. The relative
+//! levels (EPNRE, SNR) do not move with the gain and are kept.
 
 use serde::{Deserialize, Serialize};
 
@@ -51,9 +65,23 @@ pub struct Baseline {
     /// Robust σ of it, dB.
     #[serde(default)]
     pub sync_sigma_db: Option<f32>,
+    /// Median PSS RE power (`pss_re_dbfs`), dBFS: with the floor, what tells a receiver
+    /// gain step from a jammer. `None` in a baseline saved before it was tracked (gain steps
+    /// are then not recognised).
+    #[serde(default)]
+    pub pss_dbfs: Option<f32>,
     /// SSBs that went into it.
     pub count: u32,
 }
+
+/// Found SSBs whose level rises are compared to recognise a receiver gain step (after a
+/// gap of as many, as many before them must sit at the baseline).
+pub const GAIN_WINDOW: usize = 8;
+/// Smallest gain step recognised, dB (the floor's median rise, in either direction).
+pub const GAIN_STEP_MIN_DB: f32 = 2.5;
+/// Largest disagreement between the PSS's and the floor's median rises, dB (the wideband
+/// power's may differ by 1.5 × this: the traffic in it comes and goes).
+pub const GAIN_AGREE_DB: f32 = 1.0;
 
 fn median(v: &mut [f32]) -> f32 {
     v.sort_by(|a, b| a.total_cmp(b));
@@ -275,6 +303,8 @@ pub struct BaselineTracker {
     pending: Vec<[f32; LEN]>,
     est: Option<Baseline>,
     step: f32,
+    /// Rises over the baseline (PSS, floor, wideband) of the last found SSBs.
+    rises: std::collections::VecDeque<[f32; 3]>,
 }
 
 impl BaselineTracker {
@@ -285,6 +315,7 @@ impl BaselineTracker {
             pending: Vec::new(),
             est: None,
             step,
+            rises: std::collections::VecDeque::with_capacity(GAIN_WINDOW),
         }
     }
 
@@ -295,6 +326,7 @@ impl BaselineTracker {
             pending: Vec::new(),
             est: Some(b),
             step,
+            rises: std::collections::VecDeque::with_capacity(GAIN_WINDOW),
         }
     }
 
@@ -304,10 +336,18 @@ impl BaselineTracker {
     }
 
     /// Feeds one SSB's features. `clean` must be false when the SSB was judged jammed or
-    /// an alert is raised (the baseline then stays frozen).
-    pub fn observe(&mut self, f: &[f32; LEN], clean: bool) {
-        if f[idx("found")] < 0.5 || !clean {
-            return;
+    /// an alert is raised (the baseline then stays frozen). Returns the receiver gain step,
+    /// dB, when this SSB completed one and the baseline was moved by it (see the module
+    /// docs); the caller then restarts whatever accumulated the old levels (the CUSUM).
+    pub fn observe(&mut self, f: &[f32; LEN], clean: bool) -> Option<f32> {
+        if f[idx("found")] < 0.5 {
+            return None;
+        }
+        if let Some(g) = self.gain_step(f) {
+            return Some(g);
+        }
+        if !clean {
+            return None;
         }
         let (e, s, b) = (
             f[idx("epnre_db")],
@@ -328,6 +368,7 @@ impl BaselineTracker {
                     let (fm, fs) = robust(&floors);
                     let syncs: Vec<f32> = self.pending.iter().map(sync_dbfs).collect();
                     let (ym, ys) = robust(&syncs);
+                    let (pm, _) = robust(&col(idx("pss_re_dbfs")));
                     self.est = Some(Baseline {
                         epnre_db: em,
                         epnre_sigma_db: es,
@@ -341,6 +382,7 @@ impl BaselineTracker {
                         floor_sigma_db: Some(fs),
                         sync_dbfs: Some(ym),
                         sync_sigma_db: Some(ys),
+                        pss_dbfs: Some(pm),
                         count: self.pending.len() as u32,
                     });
                     self.pending.clear();
@@ -367,8 +409,188 @@ impl BaselineTracker {
                 if let (Some(m), Some(sd)) = (&mut base.sync_dbfs, &mut base.sync_sigma_db) {
                     follow(m, sd, sync_dbfs(f));
                 }
+                if let Some(m) = &mut base.pss_dbfs {
+                    // The PSS fades by tens of dB: its spread is not kept, only its level,
+                    // followed as the others are (with a 3 dB clip).
+                    let mut sd = 1.0;
+                    follow(m, &mut sd, f[idx("pss_re_dbfs")]);
+                }
                 base.count += 1;
             }
+        }
+        None
+    }
+
+    /// Records this found SSB's level rises and, when the last [`GAIN_WINDOW`] of them
+    /// show a receiver gain step, moves the baseline's absolute levels by it.
+    fn gain_step(&mut self, f: &[f32; LEN]) -> Option<f32> {
+        let base = self.est.as_mut()?;
+        let (Some(pss), Some(floor)) = (base.pss_dbfs, base.floor_dbfs) else {
+            return None;
+        };
+        if self.rises.len() == 3 * GAIN_WINDOW {
+            self.rises.pop_front();
+        }
+        self.rises.push_back([
+            f[idx("pss_re_dbfs")] - pss,
+            floor_dbfs(f) - floor,
+            f[idx("band_power_dbfs")] - base.band_power_dbfs,
+        ]);
+        if self.rises.len() < 3 * GAIN_WINDOW {
+            return None;
+        }
+        let med_of = |skip: usize, len: usize, k: usize| {
+            let mut v: Vec<f32> = self
+                .rises
+                .iter()
+                .skip(skip)
+                .take(len)
+                .map(|r| r[k])
+                .collect();
+            median(&mut v)
+        };
+        let med = |skip: usize, k: usize| med_of(skip, GAIN_WINDOW, k);
+        // The floor holds still within a window (halves within half of GAIN_AGREE_DB):
+        // a step, not a drift or the middle of the transition.
+        let half = GAIN_WINDOW / 2;
+        let still = |skip: usize| {
+            (med_of(skip, half, 1) - med_of(skip + half, half, 1)).abs() <= 0.5 * GAIN_AGREE_DB
+        };
+        // Before: at the baseline. After: all three moved by the same step. Between
+        // them one window for the transition (the wideband power is a 20 ms average).
+        let (p0, g0) = (med(0, 0), med(0, 1));
+        let post = 2 * GAIN_WINDOW;
+        let (p, g, b) = (med(post, 0), med(post, 1), med(post, 2));
+        let step = p0.abs() <= GAIN_AGREE_DB
+            && g0.abs() <= GAIN_AGREE_DB
+            && still(0)
+            && still(post)
+            && g.abs() >= GAIN_STEP_MIN_DB
+            && (p - g).abs() <= GAIN_AGREE_DB
+            && (b - g).abs() <= 1.5 * GAIN_AGREE_DB;
+        if !step {
+            return None;
+        }
+        for m in [
+            Some(&mut base.band_power_dbfs),
+            base.null_dbfs.as_mut(),
+            base.floor_dbfs.as_mut(),
+            base.sync_dbfs.as_mut(),
+            base.pss_dbfs.as_mut(),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            *m += g;
+        }
+        self.rises.clear();
+        Some(g)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A found SSB: noise floor `floor` dBFS per RE on the null REs, PSS RE power `pss`
+    /// dBFS, wideband power `band` dBFS.
+    fn ssb(floor: f32, pss: f32, band: f32) -> [f32; LEN] {
+        let mut f = [0.0f32; LEN];
+        f[idx("found")] = 1.0;
+        f[idx("pss_re_dbfs")] = pss;
+        f[idx("epnre_db")] = floor - pss;
+        f[idx("null_floor_db")] = floor - pss;
+        f[idx("sync_resid_db")] = floor + 2.0 - pss;
+        f[idx("snr_db")] = 25.0;
+        f[idx("band_power_dbfs")] = band;
+        f
+    }
+
+    fn calibrated() -> BaselineTracker {
+        let mut t = BaselineTracker::new(16, 0.01);
+        for k in 0..16 {
+            // The PSS fades by ±6 dB, the floor and the band power barely move.
+            let j = (k % 4) as f32 - 1.5;
+            assert_eq!(
+                t.observe(&ssb(-60.0 + 0.1 * j, -35.0 + 4.0 * j, -40.0), true),
+                None
+            );
+        }
+        // Then a while at the baseline: what a step is measured against.
+        for k in 0..3 * GAIN_WINDOW {
+            let j = (k % 4) as f32 - 1.5;
+            let r = t.observe(&ssb(-60.0 + 0.1 * j, -35.0 + 4.0 * j, -40.0), true);
+            assert_eq!(r, None);
+        }
+        t
+    }
+
+    #[test]
+    fn a_receiver_gain_step_moves_every_absolute_level_and_nothing_else() {
+        for g in [6.0f32, -6.0, 3.0, 20.0] {
+            let mut t = calibrated();
+            let before = t.get().expect("calibrated").clone();
+            let mut got = None;
+            for k in 0..2 * GAIN_WINDOW {
+                // Judged jammed (the step looks like one): the baseline is frozen, but the
+                // step is still recognised.
+                let j = (k % 4) as f32 - 1.5;
+                got = got.or(t.observe(&ssb(-60.0 + g, -35.0 + 4.0 * j + g, -40.0 + g), false));
+            }
+            let step = got.unwrap_or_else(|| panic!("{g} dB step not recognised"));
+            assert!((step - g).abs() < 0.3, "{g}: {step}");
+            let after = t.get().expect("calibrated");
+            let moved = |a: Option<f32>, b: Option<f32>| a.unwrap() - b.unwrap();
+            assert!((moved(after.floor_dbfs, before.floor_dbfs) - step).abs() < 1e-4);
+            assert!((moved(after.null_dbfs, before.null_dbfs) - step).abs() < 1e-4);
+            assert!((moved(after.sync_dbfs, before.sync_dbfs) - step).abs() < 1e-4);
+            assert!((moved(after.pss_dbfs, before.pss_dbfs) - step).abs() < 1e-4);
+            assert!((after.band_power_dbfs - before.band_power_dbfs - step).abs() < 1e-4);
+            assert_eq!(after.epnre_db, before.epnre_db);
+            assert_eq!(after.snr_db, before.snr_db);
+        }
+    }
+
+    #[test]
+    fn a_jammer_a_fade_or_a_small_step_is_not_a_gain_step() {
+        let cases: [(&str, f32, f32, f32); 4] = [
+            // A jammer lifts the floor and the band power; the PSS stays.
+            ("jammer", 6.0, 0.0, 6.0),
+            // A fade lifts the PSS (and the cell's traffic in the band power), not the floor.
+            ("fade", 0.0, 6.0, 4.0),
+            // A jammer during a fade that lifts the PSS by half as much.
+            ("jammer in a fade", 8.0, 4.0, 8.0),
+            // Below GAIN_STEP_MIN_DB.
+            ("small step", 2.0, 2.0, 2.0),
+        ];
+        // A strong neighbour whose traffic is the floor, fading up with the cell over
+        // three windows: both rise together, but not as a step.
+        let mut t = calibrated();
+        for k in 0..3 * GAIN_WINDOW {
+            let up = 6.0 * k as f32 / (3 * GAIN_WINDOW) as f32;
+            let r = t.observe(&ssb(-60.0 + up, -35.0 + up, -40.0 + up), false);
+            assert_eq!(r, None, "drift at {k}");
+        }
+        for (name, floor, pss, band) in cases {
+            let mut t = calibrated();
+            for _ in 0..3 * GAIN_WINDOW {
+                let r = t.observe(&ssb(-60.0 + floor, -35.0 + pss, -40.0 + band), false);
+                assert_eq!(r, None, "{name}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_baseline_saved_without_the_pss_level_still_loads_and_never_steps() {
+        let mut t = calibrated();
+        let mut b = t.get().expect("calibrated").clone();
+        let mut json = serde_json::to_value(&b).expect("json");
+        json.as_object_mut().expect("object").remove("pss_dbfs");
+        b = serde_json::from_value(json).expect("old baseline loads");
+        assert_eq!(b.pss_dbfs, None);
+        t = BaselineTracker::with_baseline(b, 0.01);
+        for _ in 0..3 * GAIN_WINDOW {
+            assert_eq!(t.observe(&ssb(-54.0, -29.0, -34.0), false), None);
         }
     }
 }
