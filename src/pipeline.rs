@@ -132,6 +132,8 @@ pub struct PipelineStatus {
     /// SSB occasions whose window could not be cut (a gap in the stream): decided
     /// "not jammed, SSB not found" with score 0, and counted here.
     pub incomplete_windows: u64,
+    /// Receiver gain steps a cell's site baseline recognised and followed.
+    pub gain_steps: u64,
     /// Cells tracked now.
     pub cells: Vec<CellStatus>,
 }
@@ -442,6 +444,7 @@ impl Pipeline {
                             "receiver gain step: site baseline re-referenced"
                         );
                         self.cusums.remove(&r.cell.id);
+                        self.status.gain_steps += 1;
                     }
                     if let Some(b) = tracker.get() {
                         self.band_base = Some((b.band_power_dbfs, b.band_sigma_db));

@@ -367,6 +367,8 @@ fn backpressure_drops_are_counted_and_add_up() {
             .unwrap_or(0.0)
             >= 1.0
     );
+    // A file without a gain step: the counter is exported and stays at zero.
+    assert_eq!(m.value("ssbguard_gain_steps_total", &[]), Some(0.0));
     let r = d.shutdown();
     assert_eq!(r.captured, 3_840_000);
     assert!(r.dropped_queue_full > 0);

@@ -49,6 +49,8 @@ pub struct Metrics {
     pub pipeline_samples: IntCounter,
     /// `ssbguard_pipeline_discontinuities_total`.
     pub pipeline_discontinuities: IntCounter,
+    /// `ssbguard_gain_steps_total`.
+    pub gain_steps: IntCounter,
     /// `ssbguard_pipeline_busy_seconds_total`.
     pub pipeline_busy: Counter,
     /// `ssbguard_pipeline_latency_seconds`.
@@ -183,6 +185,11 @@ impl Metrics {
                 &r,
                 "ssbguard_pipeline_discontinuities_total",
                 "Gaps in the sample index seen by the pipeline.",
+            ),
+            gain_steps: counter(
+                &r,
+                "ssbguard_gain_steps_total",
+                "Receiver gain steps recognised by a cell's site baseline, which moved its absolute levels with them (keep the gain fixed: each one costs a few jammed SSBs).",
             ),
             pipeline_busy: reg(
                 &r,

@@ -973,6 +973,8 @@ impl Dsp {
 
     fn update_status(&self) {
         let st = self.processor.status();
+        let steps = &self.shared.metrics.gain_steps;
+        steps.inc_by(st.gain_steps.saturating_sub(steps.get()));
         if let Ok(mut g) = self.shared.status.lock() {
             *g = st;
         }
