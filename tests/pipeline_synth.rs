@@ -792,6 +792,24 @@ fn a_receiver_gain_step_is_not_jamming_and_a_jammer_after_it_still_is() {
             "{db} dB: alert left raised"
         );
     }
+    // The classical detector sits on the same baseline: the step is counted once and
+    // no alert is left raised.
+    let (ev, status) = run_with_status(&stepped(&x, 6.0), 65_536);
+    let jammed = decisions(&ev)
+        .into_iter()
+        .filter(|d| d.sample >= half && d.jammed)
+        .count();
+    let last = ev.iter().rev().find_map(|e| match e {
+        Event::Alert(a) => Some(a.state),
+        _ => None,
+    });
+    eprintln!(
+        "classic, +6 dB step: {jammed} jammed, {} gain steps",
+        status.gain_steps
+    );
+    assert_eq!(status.gain_steps, 1);
+    assert!(jammed <= 20, "classic: {jammed} jammed after the step");
+    assert_ne!(last, Some(AlertState::Raised), "classic: alert left raised");
     // A barrage jammer at SJNR 20 dB, 250 ms after a +6 dB step.
     let (x, _) = render(&cell(
         "[[jammer]]\ntype = \"barrage\"\nsjnr_db = 20.0\n\
