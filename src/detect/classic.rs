@@ -148,6 +148,13 @@ impl Cusum {
 }
 
 /// Judges one SSB.
+/// An absolute level's rise over its baseline median (dB) and the baseline's robust σ of it
+/// (floored at 0.1 dB), when the baseline tracks it.
+fn rise_over(x: f32, median: Option<f32>, sigma: Option<f32>) -> Option<(f64, f64)> {
+    let (m, sd) = (median?, sigma?);
+    Some(((x - m) as f64, (sd as f64).max(0.1)))
+}
+
 pub fn judge(f: &[f32; LEN], base: Option<&Baseline>) -> ClassicVerdict {
     let found = f[idx("found")] >= 0.5;
     let mut ratio: f64 = 0.0;
@@ -166,8 +173,13 @@ pub fn judge(f: &[f32; LEN], base: Option<&Baseline>) -> ClassicVerdict {
     let mut rise = None;
     let (mut null_rise, mut snr_drop_db, mut band_rise_db) = (None, None, None);
     let mut null_excess_sigmas = None;
-    let mut floor_rise = None;
-    let mut sync_rise = None;
+    let rise_in_sigmas = |(r, sd): (f64, f64)| (r, r / sd);
+    let floor_rise = base
+        .and_then(|b| rise_over(floor_dbfs(f), b.floor_dbfs, b.floor_sigma_db))
+        .map(rise_in_sigmas);
+    let sync_rise = base
+        .and_then(|b| rise_over(sync_dbfs(f), b.sync_dbfs, b.sync_sigma_db))
+        .map(rise_in_sigmas);
     if let Some(b) = base {
         let nb = f[idx("neighbour_snr_db")] as f64;
         let explained = if nb > -40.0 {
@@ -175,19 +187,9 @@ pub fn judge(f: &[f32; LEN], base: Option<&Baseline>) -> ClassicVerdict {
         } else {
             0.0
         };
-        if let (Some(m), Some(sd)) = (b.null_dbfs, b.null_sigma_db) {
-            let r = (null_dbfs(f) - m) as f64;
-            let sd = (sd as f64).max(0.1);
-            null_rise = Some((r, r / sd));
+        if let Some((r, sd)) = rise_over(null_dbfs(f), b.null_dbfs, b.null_sigma_db) {
+            null_rise = Some(rise_in_sigmas((r, sd)));
             null_excess_sigmas = Some((r - explained) / sd);
-        }
-        if let (Some(m), Some(sd)) = (b.floor_dbfs, b.floor_sigma_db) {
-            let r = (floor_dbfs(f) - m) as f64;
-            floor_rise = Some((r, r / (sd as f64).max(0.1)));
-        }
-        if let (Some(m), Some(sd)) = (b.sync_dbfs, b.sync_sigma_db) {
-            let r = (sync_dbfs(f) - m) as f64;
-            sync_rise = Some((r, r / (sd as f64).max(0.1)));
         }
         let r = epnre - b.epnre_db as f64;
         rise = Some(r);

@@ -303,7 +303,8 @@ pub struct BaselineTracker {
     pending: Vec<[f32; LEN]>,
     est: Option<Baseline>,
     step: f32,
-    /// Rises over the baseline (PSS, floor, wideband) of the last found SSBs.
+    /// Rises over the baseline (PSS, floor, wideband) of the last 3 × [`GAIN_WINDOW`] found
+    /// SSBs.
     rises: std::collections::VecDeque<[f32; 3]>,
 }
 
@@ -315,7 +316,7 @@ impl BaselineTracker {
             pending: Vec::new(),
             est: None,
             step,
-            rises: std::collections::VecDeque::with_capacity(GAIN_WINDOW),
+            rises: std::collections::VecDeque::with_capacity(3 * GAIN_WINDOW),
         }
     }
 
@@ -326,7 +327,7 @@ impl BaselineTracker {
             pending: Vec::new(),
             est: Some(b),
             step,
-            rises: std::collections::VecDeque::with_capacity(GAIN_WINDOW),
+            rises: std::collections::VecDeque::with_capacity(3 * GAIN_WINDOW),
         }
     }
 
@@ -421,8 +422,9 @@ impl BaselineTracker {
         None
     }
 
-    /// Records this found SSB's level rises and, when the last [`GAIN_WINDOW`] of them
-    /// show a receiver gain step, moves the baseline's absolute levels by it.
+    /// Records this found SSB's level rises (the last 3 × [`GAIN_WINDOW`] are kept: before,
+    /// transition, after) and, when they show a receiver gain step (module docs), moves the
+    /// baseline's absolute levels by it.
     fn gain_step(&mut self, f: &[f32; LEN]) -> Option<f32> {
         let base = self.est.as_mut()?;
         let (Some(pss), Some(floor)) = (base.pss_dbfs, base.floor_dbfs) else {
