@@ -232,19 +232,7 @@ mod tests {
     use crate::features::baseline::BaselineTracker;
 
     fn ssb(null_dbfs: f32, pss_dbfs: f32, snr: f32) -> [f32; LEN] {
-        let mut f = [0.0f32; LEN];
-        f[idx("found")] = 1.0;
-        f[idx("pss_re_dbfs")] = pss_dbfs;
-        f[idx("epnre_db")] = null_dbfs - pss_dbfs;
-        // White noise on the null REs: the floor is their mean.
-        f[idx("null_floor_db")] = null_dbfs - pss_dbfs;
-        f[idx("snr_db")] = snr;
-        f[idx("band_power_dbfs")] = -40.0;
-        f[idx("null_flatness_db")] = -2.5;
-        f[idx("neighbour_snr_db")] = -50.0;
-        // Noise (and a little EVM) on the PSS/SSS REs: 3 dB over the null REs.
-        f[idx("sync_resid_db")] = null_dbfs + 3.0 - pss_dbfs;
-        f
+        crate::features::baseline::test_ssb(null_dbfs, pss_dbfs, snr, -40.0)
     }
 
     #[test]

@@ -490,22 +490,31 @@ impl BaselineTracker {
     }
 }
 
+/// A found SSB for unit tests: white noise at `null_dbfs` dBFS per RE on the null REs
+/// (so the floor is their mean, and 3 dB more of noise and EVM on the PSS/SSS REs), PSS RE
+/// power `pss_dbfs`, DMRS SNR `snr` dB, wideband power `band` dBFS, a flat null spectrum
+/// and no neighbour.
+#[cfg(test)]
+pub(crate) fn test_ssb(null_dbfs: f32, pss_dbfs: f32, snr: f32, band: f32) -> [f32; LEN] {
+    let mut f = [0.0f32; LEN];
+    f[idx("found")] = 1.0;
+    f[idx("pss_re_dbfs")] = pss_dbfs;
+    f[idx("epnre_db")] = null_dbfs - pss_dbfs;
+    f[idx("null_floor_db")] = null_dbfs - pss_dbfs;
+    f[idx("snr_db")] = snr;
+    f[idx("band_power_dbfs")] = band;
+    f[idx("null_flatness_db")] = -2.5;
+    f[idx("neighbour_snr_db")] = -50.0;
+    f[idx("sync_resid_db")] = null_dbfs + 3.0 - pss_dbfs;
+    f
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    /// A found SSB: noise floor `floor` dBFS per RE on the null REs, PSS RE power `pss`
-    /// dBFS, wideband power `band` dBFS.
     fn ssb(floor: f32, pss: f32, band: f32) -> [f32; LEN] {
-        let mut f = [0.0f32; LEN];
-        f[idx("found")] = 1.0;
-        f[idx("pss_re_dbfs")] = pss;
-        f[idx("epnre_db")] = floor - pss;
-        f[idx("null_floor_db")] = floor - pss;
-        f[idx("sync_resid_db")] = floor + 2.0 - pss;
-        f[idx("snr_db")] = 25.0;
-        f[idx("band_power_dbfs")] = band;
-        f
+        test_ssb(floor, pss, 25.0, band)
     }
 
     fn calibrated() -> BaselineTracker {
